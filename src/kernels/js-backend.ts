@@ -1,0 +1,90 @@
+/** The plain-JavaScript backend: readable, portable, and the fallback where WebAssembly SIMD is missing. */
+import { detectActive, findNonFinite } from './activity.js';
+import type { ConvEngine, DeltaResult, KernelBackend, PreparedWeights } from './backend.js';
+import { convDense } from './conv-dense.js';
+import { clearTouched, convScatter, createTouchedPixels } from './conv-scatter.js';
+import { denseConvMacs, type ConvGeometry } from './geometry.js';
+
+/**
+ * Measured by `npm run bench` (3x3 64->64 on 56x56): the JS scatter loses to the JS dense conv
+ * above about this fraction of active input pixels.
+ */
+const JS_DENSE_CROSSOVER = 0.3;
+
+export const jsBackend: KernelBackend = {
+  name: 'js',
+  denseCrossover: JS_DENSE_CROSSOVER,
+  createConvEngine: (geometry, weights) => new JsConvEngine(geometry, weights),
+};
+
+class JsConvEngine implements ConvEngine {
+  readonly projection: Float32Array;
+  private readonly integratedInput: Float32Array;
+  private readonly activePixels: Int32Array;
+  private readonly activeDeltas: Float32Array;
+  private readonly touched;
+  private readonly inputPixels: number;
+
+  constructor(
+    private readonly geometry: ConvGeometry,
+    private readonly weights: PreparedWeights,
+  ) {
+    this.inputPixels = geometry.inHeight * geometry.inWidth;
+    this.projection = new Float32Array(geometry.outHeight * geometry.outWidth * geometry.outChannels);
+    this.integratedInput = new Float32Array(this.inputPixels * geometry.inChannels);
+    this.activePixels = new Int32Array(this.inputPixels);
+    this.activeDeltas = new Float32Array(this.inputPixels * geometry.inChannels);
+    this.touched = createTouchedPixels(geometry.outHeight * geometry.outWidth);
+  }
+
+  keyframe(input: Float32Array): void {
+    this.integratedInput.set(input);
+    convDense(this.geometry, this.weights.packed, this.weights.bias, input, this.projection);
+  }
+
+  update(
+    input: Float32Array,
+    threshold: number,
+    candidates: Int32Array | null,
+    candidateCount: number,
+    denseFraction: number,
+  ): DeltaResult {
+    const channels = this.geometry.inChannels;
+    clearTouched(this.touched);
+    const active = detectActive(
+      input,
+      this.integratedInput,
+      channels,
+      threshold,
+      candidates,
+      candidateCount,
+      this.activePixels,
+      this.activeDeltas,
+    );
+    const bad = findNonFinite(this.activeDeltas, active * channels);
+    if (bad >= 0) {
+      const pixel = this.activePixels[(bad / channels) | 0]!;
+      throw new RangeError(
+        `input pixel (y=${Math.floor(pixel / this.geometry.inWidth)}, x=${pixel % this.geometry.inWidth}) channel ${bad % channels} is ${input[pixel * channels + (bad % channels)]}; expected finite numbers`,
+      );
+    }
+    if (active > denseFraction * this.inputPixels) {
+      this.keyframe(input);
+      return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0 };
+    }
+    const macs = convScatter(
+      this.geometry,
+      this.weights.packed,
+      this.activePixels,
+      active,
+      this.activeDeltas,
+      this.projection,
+      this.touched,
+    );
+    return { activePixels: active, macs, dense: false, touched: this.touched.list, touchedCount: this.touched.count };
+  }
+
+  dispose(): void {
+    // Typed arrays are garbage once the engine is unreachable; nothing to release explicitly.
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The Recurrent Residual Module for one linear layer (conv or fully connected) followed by a
+ * non-linearity: shared immutable weights plus a per-subscription state of Ĩ (integrated input)
+ * and P (projection), held by a kernel backend.
+ *
+ *   keyframe (first item, `keyframe: true`, new input shape):  P = W·I + b,  Ĩ = I
+ *   delta item:  active pixels p where max_c |I − Ĩ| > τ;  P += W·(I − Ĩ) at p;  Ĩ = I at p
+ *   emitted:     f(P), recomputed only at the output pixels P changed in
+ */
+import { activatePixels } from '../kernels/activation.js';
+import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/backend.js';
+import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
+import { findNonFinite } from '../kernels/activity.js';
+import type { Activation, FeatureMap, LayerStats } from '../types.js';
+import { assertFeatureMap, RrmInputError } from './validate.js';
+
+export interface RrmLayerConfig {
+  readonly name: string;
+  readonly kind: 'conv' | 'fc';
+  readonly weights: PreparedWeights;
+  /** The layer's geometry for an input shape; throws an `RrmInputError` for a shape it cannot take. */
+  readonly geometryFor: (height: number, width: number, channels: number) => ConvGeometry;
+  readonly activation: Activation;
+  readonly leakyReluAlpha: number;
+  readonly threshold: number;
+  /** Active fraction above which to recompute densely; defaults to the backend's measured crossover. */
+  readonly denseFraction: number | undefined;
+  readonly backend: KernelBackend;
+}
+
+/** What one subscription remembers between items. */
+export interface RrmLayerState {
+  geometry: ConvGeometry | undefined;
+  engine: ConvEngine | undefined;
+  /** The `data` of the last input consumed: `changes.since` must be this array to be trusted. */
+  lastInput: Float32Array | undefined;
+  /** The last emitted output, never mutated: the next output starts as its copy. */
+  lastOutput: Float32Array | undefined;
+}
+
+export class RrmLayer {
+  constructor(readonly config: RrmLayerConfig) {}
+
+  createState(): RrmLayerState {
+    return { geometry: undefined, engine: undefined, lastInput: undefined, lastOutput: undefined };
+  }
+
+  disposeState(state: RrmLayerState): void {
+    state.engine?.dispose();
+    state.engine = undefined;
+    state.lastInput = state.lastOutput = undefined;
+  }
+
+  step(state: RrmLayerState, map: FeatureMap): FeatureMap {
+    const started = performance.now();
+    const { name, activation, leakyReluAlpha } = this.config;
+    assertFeatureMap(name, map);
+    let geometry = state.geometry;
+    let fresh = false;
+    if (!geometry || geometry.inHeight !== map.height || geometry.inWidth !== map.width || geometry.inChannels !== map.channels) {
+      geometry = this.config.geometryFor(map.height, map.width, map.channels);
+      state.engine?.dispose();
+      state.engine = this.config.backend.createConvEngine(geometry, this.config.weights);
+      state.geometry = geometry;
+      fresh = true;
+    }
+    const engine = state.engine!;
+    const outChannels = geometry.outChannels;
+    const denseMacs = denseConvMacs(geometry);
+    let output: Float32Array;
+    let changes: FeatureMap['changes'];
+    let stats: LayerStats;
+
+    if (fresh || map.keyframe || !state.lastOutput) {
+      const bad = findNonFinite(map.data);
+      if (bad >= 0) throw nonFiniteError(name, map, bad);
+      engine.keyframe(map.data);
+      output = new Float32Array(engine.projection.length);
+      activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
+      stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started);
+    } else {
+      const upstream = map.changes;
+      const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
+      let result;
+      try {
+        result = engine.update(
+          map.data,
+          this.config.threshold,
+          candidates,
+          candidates ? candidates.length : 0,
+          this.config.denseFraction ?? this.config.backend.denseCrossover,
+        );
+      } catch (error) {
+        if (error instanceof RangeError) throw new RrmInputError(`${name}: ${error.message}`);
+        throw error;
+      }
+      const previous = state.lastOutput;
+      if (result.dense) {
+        output = new Float32Array(engine.projection.length);
+        activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
+      } else if (result.touchedCount === 0) {
+        output = previous; // unchanged, and emitted maps are never mutated: share it
+        changes = { since: previous, pixels: new Int32Array(0) };
+      } else {
+        output = previous.slice();
+        activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, result.touched, result.touchedCount);
+        changes = { since: previous, pixels: result.touched.slice(0, result.touchedCount) };
+      }
+      const inputPixels = geometry.inHeight * geometry.inWidth;
+      stats = layerStats(this.config, result.activePixels / inputPixels, result.macs, denseMacs, result.dense, started);
+    }
+    state.lastInput = map.data;
+    state.lastOutput = output;
+    return {
+      data: output,
+      height: geometry.outHeight,
+      width: geometry.outWidth,
+      channels: outChannels,
+      index: map.index,
+      timestamp: map.timestamp,
+      ...(map.streamId !== undefined ? { streamId: map.streamId } : {}),
+      keyframe: map.keyframe,
+      stats: [...map.stats, stats],
+      ...(changes ? { changes } : {}),
+    };
+  }
+}
+
+function layerStats(
+  config: RrmLayerConfig,
+  activeFraction: number,
+  macs: number,
+  denseMacs: number,
+  dense: boolean,
+  started: number,
+): LayerStats {
+  return { layer: config.name, kind: config.kind, activeFraction, macs, denseMacs, dense, timeMs: performance.now() - started };
+}
+
+function nonFiniteError(layer: string, map: FeatureMap, index: number): RrmInputError {
+  const pixel = Math.floor(index / map.channels);
+  return new RrmInputError(
+    `${layer}: input value at (y=${Math.floor(pixel / map.width)}, x=${pixel % map.width}, channel=${index % map.channels}) is ${map.data[index]}; expected finite numbers`,
+  );
+}

@@ -1,0 +1,40 @@
+/** Option checks shared by the linear-layer operators. */
+import { ACTIVATIONS } from '../kernels/activation.js';
+import { RrmInputError } from '../layers/validate.js';
+import type { Activation } from '../types.js';
+
+interface CommonLayerOptions {
+  readonly bias?: Float32Array;
+  readonly activation?: Activation;
+  readonly leakyReluAlpha?: number;
+  readonly threshold?: number;
+  readonly denseFraction?: number;
+}
+
+export function checkLayerOptions(name: string, options: CommonLayerOptions, outputs: number) {
+  if (options.bias !== undefined && (!(options.bias instanceof Float32Array) || options.bias.length !== outputs)) {
+    throw new RrmInputError(`${name}: bias must be a Float32Array of ${outputs} values, got ${options.bias?.length ?? options.bias}`);
+  }
+  const activation = options.activation ?? 'none';
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new RrmInputError(`${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(activation)}`);
+  }
+  const threshold = options.threshold ?? 0;
+  if (!(threshold >= 0) || !Number.isFinite(threshold)) {
+    throw new RrmInputError(`${name}: threshold must be a finite number >= 0, got ${threshold}`);
+  }
+  const denseFraction = options.denseFraction;
+  if (denseFraction !== undefined && !(denseFraction >= 0 && denseFraction <= 1)) {
+    throw new RrmInputError(`${name}: denseFraction must be between 0 and 1, got ${denseFraction}`);
+  }
+  return { activation, leakyReluAlpha: options.leakyReluAlpha ?? 0.01, threshold, denseFraction };
+}
+
+/** `n` or `[h, w]` as `[h, w]` of positive integers. */
+export function pair(name: string, label: string, value: number | readonly [number, number]): [number, number] {
+  const result: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
+  if (!result.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new RrmInputError(`${name}: ${label} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+  }
+  return result;
+}

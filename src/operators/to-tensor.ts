@@ -1,0 +1,95 @@
+import type { OperatorFunction } from 'rxjs';
+import { assertFrame, RrmInputError } from '../layers/validate.js';
+import type { FeatureMap, Frame } from '../types.js';
+import { deriveMap, passStats } from './map-meta.js';
+import { mapWithState } from './with-state.js';
+
+export interface ToTensorOptions {
+  /** Multiplies each byte first (default 1/255). */
+  readonly scale?: number;
+  /** Subtracted after scaling: one value, or one per channel (default 0). */
+  readonly mean?: number | readonly number[];
+  /** Divides last: one value, or one per channel (default 1). */
+  readonly std?: number | readonly number[];
+}
+
+interface ToTensorState {
+  lastFrame: Uint8Array | undefined;
+  lastOutput: Float32Array | undefined;
+}
+
+/**
+ * `Frame` (uint8 interleaved) to `FeatureMap` (float HWC): `value = (byte · scale − mean) / std`.
+ * Also lists the pixels whose bytes changed since the previous frame, so that the first layer
+ * looks only there.
+ */
+export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame, FeatureMap> {
+  const scale = options.scale ?? 1 / 255;
+  const name = 'toTensor';
+  const perChannel = (value: number | readonly number[] | undefined, fallback: number, label: string) => {
+    const list = value === undefined ? [fallback] : typeof value === 'number' ? [value] : [...value];
+    if (list.length === 0 || !list.every(Number.isFinite)) throw new RrmInputError(`${name}: ${label} must be finite numbers, got ${JSON.stringify(value)}`);
+    return list;
+  };
+  const mean = perChannel(options.mean, 0, 'mean');
+  const std = perChannel(options.std, 1, 'std');
+  if (std.some((s) => s === 0)) throw new RrmInputError(`${name}: std must not be 0`);
+  if (!Number.isFinite(scale)) throw new RrmInputError(`${name}: scale must be finite, got ${scale}`);
+
+  // A 256-entry table per channel: converting a byte is one load.
+  const tables = (channels: number) =>
+    Array.from({ length: channels }, (_, c) => {
+      const m = mean.length === 1 ? mean[0]! : mean[c];
+      const s = std.length === 1 ? std[0]! : std[c];
+      if (m === undefined || s === undefined) {
+        throw new RrmInputError(`${name}: mean/std have ${Math.max(mean.length, std.length)} values, the frame has ${channels} channels`);
+      }
+      return Float32Array.from({ length: 256 }, (_, byte) => (byte * scale - m) / s);
+    });
+  const tableCache = new Map<number, Float32Array[]>();
+
+  return mapWithState<ToTensorState, Frame, FeatureMap>(
+    () => ({ lastFrame: undefined, lastOutput: undefined }),
+    (state, frame) => {
+      const started = performance.now();
+      assertFrame(name, frame);
+      const { width, height, channels, data } = frame;
+      let table = tableCache.get(channels);
+      if (!table) tableCache.set(channels, (table = tables(channels)));
+      const previous = state.lastFrame;
+      const comparable = previous !== undefined && previous.length === data.length && !frame.keyframe;
+      const output = comparable ? state.lastOutput!.slice() : new Float32Array(data.length);
+      let changed: Int32Array | undefined;
+      let changedCount = 0;
+      if (comparable) {
+        changed = new Int32Array(width * height);
+        for (let p = 0, i = 0; p < width * height; p++, i += channels) {
+          let differs = false;
+          for (let c = 0; c < channels; c++) {
+            if (data[i + c] !== previous[i + c]) differs = true;
+          }
+          if (!differs) continue;
+          for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
+          changed[changedCount++] = p;
+        }
+      } else {
+        for (let i = 0; i < data.length; i += channels) {
+          for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
+        }
+      }
+      const since = state.lastOutput;
+      state.lastFrame = data;
+      state.lastOutput = output;
+      const meta = { index: frame.index, timestamp: frame.timestamp, streamId: frame.streamId, keyframe: frame.keyframe === true, stats: [] };
+      return deriveMap(
+        meta,
+        output,
+        height,
+        width,
+        channels,
+        passStats(name, 'toTensor', comparable ? changedCount / (width * height) : 1, !comparable, started),
+        comparable ? { since: since!, pixels: changed!.slice(0, changedCount) } : undefined,
+      );
+    },
+  );
+}

@@ -1,0 +1,279 @@
+/**
+ * Decoding through an ffmpeg child process: which binary, which flags it understands, and the
+ * frame loop shared by `fromVideoFile` and `fromCamera`.
+ *
+ * Frame geometry and timing come from the `showinfo` filter placed last in the filter chain: it
+ * logs one line per frame (size, presentation time) on stderr before the frame is written to
+ * stdout. That gives exact presentation times for variable-frame-rate inputs (GIF delays) and the
+ * real output size after scaling, without ffprobe (which @ffmpeg-installer does not ship).
+ */
+import { access, constants } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import type { Frame, FrameChannels } from '../types.js';
+import { ByteReader, chunksFromNodeReadable, TruncatedInputError } from './byte-reader.js';
+import { killProcess, spawnPiped, type PipedProcess } from './runtime.js';
+
+export type VideoPixelFormat = 'rgb24' | 'gray' | 'rgba';
+
+const CHANNELS_OF: Record<VideoPixelFormat, FrameChannels> = { rgb24: 3, gray: 1, rgba: 4 };
+
+/** Bytes per pixel of `format`, or `undefined` when ffmpeg output in that format is not offered. */
+export function channelsOfPixelFormat(format: unknown): FrameChannels | undefined {
+  return typeof format === 'string' && Object.hasOwn(CHANNELS_OF, format) ? CHANNELS_OF[format as VideoPixelFormat] : undefined;
+}
+
+export function unsupportedPixelFormatMessage(format: unknown): string {
+  return `unsupported pixelFormat '${String(format)}': expected 'rgb24', 'gray' or 'rgba'`;
+}
+
+export interface FfmpegBinary {
+  readonly path: string;
+  /** Flags that pass every decoded frame through unchanged (no duplication or dropping). */
+  readonly passthroughArgs: readonly string[];
+}
+
+/**
+ * Finds ffmpeg: the explicit path, then `FFMPEG_PATH`, then `ffmpeg` on PATH, then the static
+ * binary of the optional `@ffmpeg-installer/ffmpeg` package. An explicit path is used as given:
+ * if it is wrong, the caller hears about it instead of silently getting another binary.
+ */
+export async function resolveFfmpeg(explicitPath?: string): Promise<FfmpegBinary> {
+  const path = explicitPath ?? process.env.FFMPEG_PATH ?? (await findOnPath('ffmpeg')) ?? installerBinary();
+  if (path === undefined) {
+    throw new Error(
+      'ffmpeg not found: pass ffmpegPath, set FFMPEG_PATH, put ffmpeg on PATH, or install the optional dependency @ffmpeg-installer/ffmpeg',
+    );
+  }
+  let probe = probeCache.get(path);
+  if (!probe) {
+    probe = probePassthroughArgs(path);
+    probeCache.set(path, probe);
+    probe.catch(() => probeCache.delete(path));
+  }
+  return { path, passthroughArgs: await probe };
+}
+
+const probeCache = new Map<string, Promise<readonly string[]>>();
+
+async function findOnPath(name: string): Promise<string | undefined> {
+  const names = process.platform === 'win32' ? [`${name}.exe`] : [name];
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    for (const candidate of names) {
+      if (!directory) continue;
+      const path = join(directory, candidate);
+      try {
+        await access(path, constants.X_OK);
+        return path;
+      } catch {
+        // not here: keep looking
+      }
+    }
+  }
+  return undefined;
+}
+
+function installerBinary(): string | undefined {
+  try {
+    const installer = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path?: unknown };
+    return typeof installer.path === 'string' ? installer.path : undefined;
+  } catch {
+    return undefined; // optional dependency not installed or no binary for this platform
+  }
+}
+
+/**
+ * `-fps_mode` replaced `-vsync` in ffmpeg 5.1 (libavutil 57.28). Version strings of git builds
+ * ("N-47683-g0e8eb07980") say nothing, so the libavutil version line decides.
+ */
+async function probePassthroughArgs(path: string): Promise<readonly string[]> {
+  const { stdout, exitCode, spawnError } = await runToEnd(path, ['-hide_banner', '-version']);
+  if (spawnError) throw ffmpegStartError(path, spawnError);
+  const version = /libavutil\s+(\d+)\.\s*(\d+)/.exec(stdout);
+  if (exitCode !== 0 || !version) {
+    throw new Error(`'${path}' does not behave like ffmpeg: '-version' exited with ${exitCode} and printed no libavutil version`);
+  }
+  const [major, minor] = [Number(version[1]), Number(version[2])];
+  const hasFpsMode = major > 57 || (major === 57 && minor >= 28);
+  return hasFpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
+}
+
+function runToEnd(path: string, args: string[]): Promise<{ stdout: string; exitCode: number | null; spawnError?: Error }> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let child: PipedProcess;
+    try {
+      child = spawnPiped(path, args);
+    } catch (error) {
+      resolve({ stdout, exitCode: null, spawnError: error as Error });
+      return;
+    }
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('latin1')));
+    child.stderr.resume();
+    child.on('error', (error) => resolve({ stdout, exitCode: null, spawnError: error }));
+    child.on('close', (exitCode) => resolve({ stdout, exitCode }));
+  });
+}
+
+function ffmpegStartError(path: string, cause: Error): Error {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not executable' : cause.message;
+  return new Error(`cannot start ffmpeg at '${path}' (${reason}): expected the path of an ffmpeg executable`, { cause });
+}
+
+export interface DecodeRequest {
+  /** ffmpeg arguments that open the input, ending with `-i <input>`. */
+  readonly inputArgs: readonly string[];
+  /** Filters applied before the pixel format conversion (fps, scale). */
+  readonly filters: readonly string[];
+  readonly pixelFormat: VideoPixelFormat;
+  /** Stop at the first decoding error (files: a truncated file must not pass as a short one). */
+  readonly failOnDecodeError: boolean;
+  /** Added to ffmpeg's presentation times, which start at 0 after a seek. */
+  readonly timestampOffsetMs: number;
+  /** What to call the input in error messages. */
+  readonly inputName: string;
+  readonly onProcess?: (pid: number) => void;
+}
+
+interface ShownFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly ptsSeconds: number;
+}
+
+/**
+ * Runs ffmpeg and yields its frames; reads stdout only as fast as the caller iterates (pull), and
+ * kills the process when `signal` aborts or the iteration stops for any reason.
+ */
+export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeRequest, signal: AbortSignal): AsyncGenerator<Frame> {
+  const channels = CHANNELS_OF[request.pixelFormat];
+  const filterChain = [...request.filters, `format=${request.pixelFormat}`, 'showinfo'].join(',');
+  const args = [
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+    ...(request.failOnDecodeError ? ['-xerror'] : []),
+    ...request.inputArgs,
+    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-vf', filterChain,
+    ...binary.passthroughArgs,
+    '-f', 'rawvideo', '-pix_fmt', request.pixelFormat, 'pipe:1',
+  ];
+  if (signal.aborted) return;
+  const child = spawnPiped(binary.path, args);
+  const kill = () => {
+    killProcess(child);
+    stdout.cancel();
+  };
+  signal.addEventListener('abort', kill, { once: true });
+  const stdout = new ByteReader(chunksFromNodeReadable(child.stdout));
+  const log = new FfmpegLog(child);
+  const exited = processExit(child);
+  try {
+    const started = await Promise.race([log.spawned, exited]);
+    if (started instanceof Error) throw ffmpegStartError(binary.path, started);
+    if (child.pid !== undefined) request.onProcess?.(child.pid);
+    for (let index = 0; ; index++) {
+      const shown = await log.nextFrame();
+      if (shown === undefined || signal.aborted) break;
+      const byteLength = shown.width * shown.height * channels;
+      let data: Uint8Array | undefined;
+      try {
+        data = await stdout.readExactly(byteLength);
+      } catch (error) {
+        if (!(error instanceof TruncatedInputError)) throw error;
+      }
+      if (signal.aborted) return;
+      if (data === undefined) break; // ffmpeg failed between showing and writing: its exit says why
+      yield {
+        data,
+        width: shown.width,
+        height: shown.height,
+        channels,
+        index,
+        timestamp: request.timestampOffsetMs + shown.ptsSeconds * 1000,
+      };
+    }
+    const exit = await exited;
+    if (signal.aborted) return;
+    if (exit instanceof Error) throw ffmpegStartError(binary.path, exit);
+    if (exit.code !== 0) {
+      throw new Error(`ffmpeg could not decode ${request.inputName} (exit ${exit.code ?? exit.signal}): ${log.lastMessages()}`);
+    }
+  } finally {
+    signal.removeEventListener('abort', kill);
+    kill();
+  }
+}
+
+type ProcessExit = { code: number | null; signal: NodeJS.Signals | null } | Error;
+
+function processExit(child: PipedProcess): Promise<ProcessExit> {
+  return new Promise((resolve) => {
+    child.once('error', resolve);
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+const SHOWINFO_FRAME = /\]\s+n:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(\S+)\s.*?\bs:(\d+)x(\d+)/;
+const REMEMBERED_MESSAGES = 6;
+
+/** ffmpeg's stderr: the showinfo frame lines as a queue, the last other lines for error messages. */
+class FfmpegLog {
+  readonly spawned: Promise<true>;
+  private readonly shown: ShownFrame[] = [];
+  private readonly messages: string[] = [];
+  private partialLine = '';
+  private ended = false;
+  private wakeReader: (() => void) | undefined;
+  private lastPtsSeconds = 0;
+
+  constructor(child: PipedProcess) {
+    this.spawned = new Promise((resolve) => child.once('spawn', () => resolve(true)));
+    child.stderr.on('data', (chunk: Buffer) => this.receive(chunk.toString('utf8')));
+    child.stderr.on('close', () => this.finish());
+    child.stderr.on('error', () => this.finish());
+  }
+
+  async nextFrame(): Promise<ShownFrame | undefined> {
+    while (this.shown.length === 0 && !this.ended) await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    return this.shown.shift();
+  }
+
+  /** The last lines ffmpeg printed that are not per-frame info: where it says what went wrong. */
+  lastMessages(): string {
+    return this.messages.join(' | ') || 'no message';
+  }
+
+  private receive(text: string): void {
+    const lines = (this.partialLine + text).split(/\r?\n|\r/);
+    this.partialLine = lines.pop()!;
+    lines.forEach((line) => this.parseLine(line));
+    this.wake();
+  }
+
+  private parseLine(line: string): void {
+    const frame = SHOWINFO_FRAME.exec(line);
+    if (frame) {
+      const pts = Number(frame[1]);
+      // A frame without a timestamp (NOPTS) keeps the previous one: times stay monotonic.
+      if (Number.isFinite(pts)) this.lastPtsSeconds = pts;
+      this.shown.push({ ptsSeconds: this.lastPtsSeconds, width: Number(frame[2]), height: Number(frame[3]) });
+    } else if (line.trim() && !line.includes('Parsed_showinfo') && !line.startsWith(' ')) {
+      this.messages.push(line.trim());
+      if (this.messages.length > REMEMBERED_MESSAGES) this.messages.shift();
+    }
+  }
+
+  private finish(): void {
+    if (this.partialLine) this.parseLine(this.partialLine);
+    this.partialLine = '';
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const resolve = this.wakeReader;
+    this.wakeReader = undefined;
+    resolve?.();
+  }
+}

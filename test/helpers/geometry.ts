@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { resolveWindow, type ConvGeometry, type Padding } from '../../src/kernels/geometry.js';
+
+export interface ConvCase {
+  geometry: ConvGeometry;
+  padding: Padding;
+}
+
+/** Random conv layers over the ranges the core issue names: kernel 1–7, stride 1–3, dilation 1–3, groups. */
+export const convCase = (maxChannels = 16): fc.Arbitrary<ConvCase> =>
+  fc
+    .record({
+      kernelH: fc.integer({ min: 1, max: 7 }),
+      kernelW: fc.integer({ min: 1, max: 7 }),
+      strideH: fc.integer({ min: 1, max: 3 }),
+      strideW: fc.integer({ min: 1, max: 3 }),
+      dilationH: fc.integer({ min: 1, max: 3 }),
+      dilationW: fc.integer({ min: 1, max: 3 }),
+      groupsKind: fc.constantFrom('one', 'some', 'depthwise'),
+      groupCount: fc.integer({ min: 2, max: 4 }),
+      inPerGroup: fc.integer({ min: 1, max: maxChannels }),
+      outPerGroup: fc.integer({ min: 1, max: maxChannels }),
+      height: fc.integer({ min: 1, max: 14 }),
+      width: fc.integer({ min: 1, max: 14 }),
+      padding: fc.oneof(
+        fc.constant<Padding>('same'),
+        fc.constant<Padding>('sameLower'),
+        fc.constant<Padding>('valid'),
+        fc.integer({ min: 0, max: 3 }),
+        fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
+      ),
+    })
+    .map((r) => {
+      const groups = r.groupsKind === 'one' ? 1 : r.groupsKind === 'depthwise' ? r.groupCount * 2 : r.groupCount;
+      const inPerGroup = r.groupsKind === 'depthwise' ? 1 : r.inPerGroup;
+      const outPerGroup = r.groupsKind === 'depthwise' ? 1 + (r.outPerGroup % 2) : r.outPerGroup;
+      const height = r.height + r.dilationH * (r.kernelH - 1);
+      const width = r.width + r.dilationW * (r.kernelW - 1);
+      const w = resolveWindow(height, width, {
+        kernel: [r.kernelH, r.kernelW], stride: [r.strideH, r.strideW], dilation: [r.dilationH, r.dilationW], padding: r.padding,
+      });
+      const geometry: ConvGeometry = {
+        inHeight: height, inWidth: width, inChannels: inPerGroup * groups,
+        outHeight: w.outHeight, outWidth: w.outWidth, outChannels: outPerGroup * groups,
+        kernelHeight: r.kernelH, kernelWidth: r.kernelW, strideH: r.strideH, strideW: r.strideW,
+        dilationH: r.dilationH, dilationW: r.dilationW,
+        padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight, groups,
+      };
+      return { geometry, padding: r.padding };
+    });
