@@ -160,14 +160,14 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
   ];
   if (signal.aborted) return;
   const child = spawnPiped(binary.path, args);
+  const stdout = new ByteReader(chunksFromNodeReadable(child.stdout));
+  const log = new FfmpegLog(child);
+  const exited = processExit(child);
   const kill = () => {
     killProcess(child);
     stdout.cancel();
   };
   signal.addEventListener('abort', kill, { once: true });
-  const stdout = new ByteReader(chunksFromNodeReadable(child.stdout));
-  const log = new FfmpegLog(child);
-  const exited = processExit(child);
   try {
     const started = await Promise.race([log.spawned, exited]);
     if (started instanceof Error) throw ffmpegStartError(binary.path, started);
@@ -197,7 +197,9 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
     if (signal.aborted) return;
     if (exit instanceof Error) throw ffmpegStartError(binary.path, exit);
     if (exit.code !== 0) {
-      throw new Error(`ffmpeg could not decode ${request.inputName} (exit ${exit.code ?? exit.signal}): ${log.lastMessages()}`);
+      throw new Error(
+        `ffmpeg could not decode ${request.inputName} (exit ${exit.code ?? exit.signal}): ${log.lastMessages()}; expected a complete video ffmpeg can read`,
+      );
     }
   } finally {
     signal.removeEventListener('abort', kill);
@@ -215,6 +217,8 @@ function processExit(child: PipedProcess): Promise<ProcessExit> {
 }
 
 const SHOWINFO_FRAME = /\]\s+n:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(\S+)\s.*?\bs:(\d+)x(\d+)/;
+/** Lines ffmpeg prints on every run: never the reason for a failure. */
+const NOT_A_DIAGNOSTIC = /Parsed_showinfo|^(Input|Output) #\d|^Stream mapping:|^Press \[q\]/;
 const REMEMBERED_MESSAGES = 6;
 
 /** ffmpeg's stderr: the showinfo frame lines as a queue, the last other lines for error messages. */
@@ -258,7 +262,7 @@ class FfmpegLog {
       // A frame without a timestamp (NOPTS) keeps the previous one: times stay monotonic.
       if (Number.isFinite(pts)) this.lastPtsSeconds = pts;
       this.shown.push({ ptsSeconds: this.lastPtsSeconds, width: Number(frame[2]), height: Number(frame[3]) });
-    } else if (line.trim() && !line.includes('Parsed_showinfo') && !line.startsWith(' ')) {
+    } else if (line.trim() && !line.startsWith(' ') && !NOT_A_DIAGNOSTIC.test(line)) {
       this.messages.push(line.trim());
       if (this.messages.length > REMEMBERED_MESSAGES) this.messages.shift();
     }

@@ -1,0 +1,36 @@
+/** Frame sources: cold `Observable<Frame>` factories, the frame protocol and its socket sink. */
+export { fromVideoFile, videoFileFrames, type VideoFileOptions } from './video-file.js';
+export { fromCamera, type CameraOptions } from './camera.js';
+export { fromY4M, y4mFrames, parseY4MHeader, type Y4MInput, type Y4MOptions, type Y4MHeader } from './y4m.js';
+export { fromImages, imageFrames, naturalCompare, type ImagesOptions } from './images.js';
+export { fromReadableStream, type RawFrameLayout } from './readable-stream.js';
+export {
+  fromSocket,
+  toSocket,
+  type ConnectionInfo,
+  type ReceiveOptions,
+  type SendOptions,
+  type SocketClientOptions,
+  type SocketServerOptions,
+  type SocketTarget,
+} from './socket.js';
+export { fromWebSocket, fromWebSocketServer, type WebSocketServerOptions } from './websocket.js';
+export { DEFAULT_QUEUE_SIZE, type LiveFrame, type LivePolicy, type LivePolicyOptions } from './live-policy.js';
+export { resolveFfmpeg, type FfmpegBinary, type VideoPixelFormat } from './ffmpeg.js';
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HEADER_BYTES,
+  FRAME_MAGIC,
+  FRAME_PROTOCOL_VERSION,
+  FrameProtocolError,
+  FrameStreamParser,
+  decodeFrameHeader,
+  decodeFrameMessage,
+  encodeFrameHeader,
+  encodeFrameMessage,
+  type FrameHeader,
+  type FrameLimits,
+  type FrameStreamParserOptions,
+  type ParseResult,
+  type WireFrame,
+} from './protocol.js';
