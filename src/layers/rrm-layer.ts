@@ -12,6 +12,7 @@ import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/back
 import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
 import { findNonFinite } from '../kernels/activity.js';
 import type { Activation, FeatureMap, LayerStats } from '../types.js';
+import type { Layer } from './layer.js';
 import { assertFeatureMap, RrmInputError } from './validate.js';
 
 export interface RrmLayerConfig {
@@ -38,8 +39,12 @@ export interface RrmLayerState {
   lastOutput: Float32Array | undefined;
 }
 
-export class RrmLayer {
+export class RrmLayer implements Layer<RrmLayerState> {
   constructor(readonly config: RrmLayerConfig) {}
+
+  get name(): string {
+    return this.config.name;
+  }
 
   createState(): RrmLayerState {
     return { geometry: undefined, engine: undefined, lastInput: undefined, lastOutput: undefined };

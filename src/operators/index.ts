@@ -1,4 +1,5 @@
-export { rrmConv, prepareConv, layerOperator, type RrmConvOptions } from './rrm-conv.js';
+export { rrmConv, prepareConv, type RrmConvOptions } from './rrm-conv.js';
+export { layerOperator } from './layer-operator.js';
 export { rrmFc, prepareFc, type RrmFcOptions } from './rrm-fc.js';
 export { activation, relu } from './activation-op.js';
 export { maxPool, avgPool, type PoolOptions } from './pool.js';
@@ -7,3 +8,9 @@ export { residual, concat } from './branches.js';
 export { keyframes, type KeyframeOptions } from './keyframes.js';
 export { toTensor, type ToTensorOptions } from './to-tensor.js';
 export { mapWithState } from './with-state.js';
+export type { Layer } from '../layers/layer.js';
+export { RrmLayer, type RrmLayerConfig } from '../layers/rrm-layer.js';
+export { ActivationLayer } from '../layers/activation-layer.js';
+export { PoolLayer, type PoolConfig } from '../layers/pool-layer.js';
+export { GlobalAvgPoolLayer, FlattenLayer, SoftmaxLayer } from '../layers/shape-layers.js';
+export { addMaps, concatMaps, mergeStats } from '../layers/merge.js';

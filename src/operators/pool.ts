@@ -1,13 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
-import { clearTouched, createTouchedPixels, type TouchedPixels } from '../kernels/conv-scatter.js';
-import { resolveWindow, type Padding, type WindowGeometry } from '../kernels/geometry.js';
-import { poolPixels, type PoolShape } from '../kernels/pool.js';
-import { assertFeatureMap, RrmInputError } from '../layers/validate.js';
+import type { Padding } from '../kernels/geometry.js';
+import { PoolLayer } from '../layers/pool-layer.js';
 import type { FeatureMap } from '../types.js';
-import { deriveMap, passStats } from './map-meta.js';
+import { layerOperator } from './layer-operator.js';
 import { layerName } from './names.js';
 import { pair } from './options.js';
-import { mapWithState } from './with-state.js';
 
 export interface PoolOptions {
   readonly kernel: number | readonly [number, number];
@@ -21,94 +18,21 @@ export interface PoolOptions {
   readonly name?: string;
 }
 
-interface PoolState {
-  shape: PoolShape | undefined;
-  window: WindowGeometry | undefined;
-  touched: TouchedPixels | undefined;
-  lastInput: Float32Array | undefined;
-  lastOutput: Float32Array | undefined;
-}
-
 export const maxPool = (options: PoolOptions) => pool('max', options);
 export const avgPool = (options: PoolOptions) => pool('avg', options);
 
-/**
- * Max or average pooling. When the input says which pixels changed, only the output windows that
- * contain one of them are recomputed, and their list is passed on.
- */
 function pool(kind: 'max' | 'avg', options: PoolOptions): OperatorFunction<FeatureMap, FeatureMap> {
   const name = layerName(`${kind}Pool`, options.name);
   const kernel = pair(name, 'kernel', options.kernel);
-  const stride = pair(name, 'stride', options.stride ?? kernel);
-  const dilation = pair(name, 'dilation', options.dilation ?? 1);
-  const padding = options.padding ?? 0;
-  const countIncludePad = options.countIncludePad ?? false;
-  return mapWithState<PoolState, FeatureMap, FeatureMap>(
-    () => ({ shape: undefined, window: undefined, touched: undefined, lastInput: undefined, lastOutput: undefined }),
-    (state, map) => {
-      const started = performance.now();
-      assertFeatureMap(name, map);
-      let { shape, window } = state;
-      if (!shape || shape.height !== map.height || shape.width !== map.width || shape.channels !== map.channels) {
-        shape = { height: map.height, width: map.width, channels: map.channels, kernel, stride, dilation };
-        window = resolveWindow(map.height, map.width, { kernel, stride, dilation, padding, ceilMode: options.ceilMode ?? false });
-        if (window.outHeight <= 0 || window.outWidth <= 0) {
-          throw new RrmInputError(`${name}: input ${map.height}x${map.width} is smaller than the ${kernel.join('x')} window`);
-        }
-        state.shape = shape;
-        state.window = window;
-        state.touched = createTouchedPixels(window.outHeight * window.outWidth);
-        state.lastOutput = undefined;
-      }
-      const outLength = window!.outHeight * window!.outWidth * map.channels;
-      const changes = map.changes;
-      const incremental = !map.keyframe && changes !== undefined && changes.since === state.lastInput && state.lastOutput !== undefined;
-      let output: Float32Array;
-      let touched: Int32Array | undefined;
-      if (incremental) {
-        touched = windowsContaining(shape, window!, changes.pixels, state.touched!);
-        output = touched.length === 0 ? state.lastOutput! : state.lastOutput!.slice();
-        poolPixels(kind, countIncludePad, shape, window!, map.data, output, touched, touched.length);
-      } else {
-        output = new Float32Array(outLength);
-        poolPixels(kind, countIncludePad, shape, window!, map.data, output, null, 0);
-      }
-      const since = state.lastOutput;
-      state.lastInput = map.data;
-      state.lastOutput = output;
-      return deriveMap(
-        map, output, window!.outHeight, window!.outWidth, map.channels,
-        passStats(name, `${kind}Pool`, incremental ? changes.pixels.length / (map.height * map.width) : 1, !incremental, started),
-        incremental ? { since: since!, pixels: touched! } : undefined,
-      );
-    },
+  return layerOperator(
+    new PoolLayer(name, {
+      kind,
+      kernel,
+      stride: pair(name, 'stride', options.stride ?? kernel),
+      dilation: pair(name, 'dilation', options.dilation ?? 1),
+      padding: options.padding ?? 0,
+      ceilMode: options.ceilMode ?? false,
+      countIncludePad: options.countIncludePad ?? false,
+    }),
   );
-}
-
-/** Output pixels whose window covers any of the given input pixels (a superset under dilation). */
-function windowsContaining(shape: PoolShape, window: WindowGeometry, pixels: Int32Array, touched: TouchedPixels): Int32Array {
-  clearTouched(touched);
-  const [kh, kw] = shape.kernel;
-  const [sh, sw] = shape.stride;
-  const [dh, dw] = shape.dilation;
-  for (let k = 0; k < pixels.length; k++) {
-    const iy = (pixels[k]! / shape.width) | 0;
-    const ix = pixels[k]! - iy * shape.width;
-    const y = iy + window.padTop;
-    const x = ix + window.padLeft;
-    const oyFirst = Math.max(0, Math.ceil((y - dh * (kh - 1)) / sh));
-    const oyLast = Math.min(window.outHeight - 1, Math.floor(y / sh));
-    const oxFirst = Math.max(0, Math.ceil((x - dw * (kw - 1)) / sw));
-    const oxLast = Math.min(window.outWidth - 1, Math.floor(x / sw));
-    for (let oy = oyFirst; oy <= oyLast; oy++) {
-      for (let ox = oxFirst; ox <= oxLast; ox++) {
-        const o = oy * window.outWidth + ox;
-        if (touched.marks[o] === 0) {
-          touched.marks[o] = 1;
-          touched.list[touched.count++] = o;
-        }
-      }
-    }
-  }
-  return touched.list.slice(0, touched.count);
 }

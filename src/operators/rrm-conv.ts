@@ -8,7 +8,7 @@ import { RrmInputError } from '../layers/validate.js';
 import type { Activation, FeatureMap } from '../types.js';
 import { layerName } from './names.js';
 import { checkLayerOptions, pair } from './options.js';
-import { mapWithState } from './with-state.js';
+import { layerOperator } from './layer-operator.js';
 
 export interface RrmConvOptions {
   /** Weights in ONNX/PyTorch order `[outChannels, inChannels/groups, kernelH, kernelW]`. */
@@ -88,13 +88,4 @@ export function prepareConv(options: RrmConvOptions): RrmLayer {
  */
 export function rrmConv(options: RrmConvOptions): OperatorFunction<FeatureMap, FeatureMap> {
   return layerOperator(prepareConv(options));
-}
-
-/** Runs a prepared layer with per-subscription state. */
-export function layerOperator(layer: RrmLayer): OperatorFunction<FeatureMap, FeatureMap> {
-  return mapWithState(
-    () => layer.createState(),
-    (state, map: FeatureMap) => layer.step(state, map),
-    (state) => layer.disposeState(state),
-  );
 }

@@ -7,7 +7,7 @@ import { RrmInputError } from '../layers/validate.js';
 import type { Activation, FeatureMap } from '../types.js';
 import { layerName } from './names.js';
 import { checkLayerOptions } from './options.js';
-import { layerOperator } from './rrm-conv.js';
+import { layerOperator } from './layer-operator.js';
 
 export interface RrmFcOptions {
   /** `[out, in]` row-major, where `in` indexes the incoming map's `data` as stored (HWC). */

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { assertFrame, RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, Frame } from '../types.js';
-import { deriveMap, passStats } from './map-meta.js';
+import { deriveMap, passStats } from '../layers/map-meta.js';
 import { mapWithState } from './with-state.js';
 
 export interface ToTensorOptions {

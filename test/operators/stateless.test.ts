@@ -113,7 +113,7 @@ t.test('residual: input + branch(input), with the rrm layers inside keeping thei
     const branch = referenceConv(spec2, referenceConv(spec, input));
     t.ok(relativeError(m.data, input.data.map((v, k) => v + branch.data[k]!)) < 1e-5, `frame ${i}`);
   });
-  t.same(out[3]!.stats.map((s) => s.kind), ['toTensor', 'conv', 'conv', 'residual']);
+  t.same(out[3]!.stats.map((s) => s.kind), ['toTensor', 'conv', 'conv', 'add']);
 });
 
 t.test('concat: branch outputs stacked along channels', async (t) => {
