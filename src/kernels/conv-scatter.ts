@@ -3,6 +3,7 @@
  * the one output pixel each kernel tap reaches. Work is proportional to the active pixels only.
  */
 import type { ConvGeometry } from './geometry.js';
+import { accumulateTap } from './tap-accumulate.js';
 
 /** Output pixels the scatter touched, each listed once (`marks` is cleared again by the caller). */
 export interface TouchedPixels {
@@ -68,11 +69,8 @@ export function convScatter(
         }
         const outBase = outPixel * outC;
         const wTap = (ky * g.kernelWidth + kx) * tapStride;
-        for (let ci = 0; ci < inC; ci++) {
-          const d = deltas[deltaBase + ci]!;
-          const o = outBase + ((ci / inPerGroup) | 0) * outPerGroup;
-          const w = wTap + ci * outPerGroup;
-          for (let co = 0; co < outPerGroup; co++) projection[o + co]! += d * packedWeight[w + co]!;
+        for (let group = 0; group < g.groups; group++) {
+          accumulateTap(projection, outBase + group * outPerGroup, packedWeight, wTap + group * inPerGroup * outPerGroup, deltas, deltaBase + group * inPerGroup, inPerGroup, outPerGroup);
         }
       }
     }
@@ -80,3 +78,4 @@ export function convScatter(
   touched.count = touchedCount;
   return taps * inC * outPerGroup;
 }
+

@@ -6,10 +6,10 @@ import { clearTouched, convScatter, createTouchedPixels } from './conv-scatter.j
 import { denseConvMacs, type ConvGeometry } from './geometry.js';
 
 /**
- * Measured by `npm run bench` (3x3 64->64 on 56x56): the JS scatter loses to the JS dense conv
- * above about this fraction of active input pixels.
+ * Measured by `npm run bench js-conv` (3x3 64->64 on 56x56): the JS scatter loses to the JS dense
+ * conv at about 90% active input pixels; a little below that, since the delta path also scans.
  */
-const JS_DENSE_CROSSOVER = 0.3;
+const JS_DENSE_CROSSOVER = 0.85;
 
 export const jsBackend: KernelBackend = {
   name: 'js',
