@@ -212,3 +212,30 @@ t.test('unsubscribing releases the layer state (engine disposed), also on take(n
   subscription.unsubscribe();
   t.equal([created, disposed].join(), '3,3', 'unsubscribe mid-stream');
 });
+
+t.test('property: rrmConv over random layer shapes and random sparse change patterns equals the dense reference', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const { convCase } = await import('../helpers/geometry.js');
+  await fc.assert(
+    fc.asyncProperty(convCase(64), fc.integer(), fc.constantFrom<'none' | 'relu' | 'hardSwish'>('none', 'relu', 'hardSwish'), async ({ geometry: g, padding }, seed, activation) => {
+      const random = prng(seed);
+      const spec: ConvSpec = {
+        weight: randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth),
+        shape: [g.outChannels, g.inChannels / g.groups, g.kernelHeight, g.kernelWidth],
+        bias: randomArray(random, g.outChannels),
+        stride: g.strideH, padding, dilation: g.dilationH, groups: g.groups, activation,
+      };
+      // convCase draws independent H/W strides and dilations; the operator takes pairs, the reference helper one value.
+      const options: RrmConvOptions = { ...spec, stride: [g.strideH, g.strideW], dilation: [g.dilationH, g.dilationW] };
+      const frames = [randomArray(random, g.inHeight * g.inWidth * g.inChannels)];
+      for (let i = 1; i < 6; i++) frames.push(perturbPixels(frames[i - 1]!, g.inChannels, random() * random(), random));
+      const outputs = await collect(from(frames.map((f, i) => featureMap(f, g.inHeight, g.inWidth, g.inChannels, i))).pipe(rrmConv(options)));
+      return outputs.every((out, i) => {
+        const expected = convReference(g, spec.weight, spec.bias, frames[i]!).map((x) => (activation === 'relu' ? Math.max(0, x) : activation === 'hardSwish' ? (x <= -3 ? 0 : x >= 3 ? x : (x * (x + 3)) / 6) : x));
+        return out.height === g.outHeight && out.width === g.outWidth && relativeError(out.data, expected) <= 1e-5;
+      });
+    }),
+    { numRuns: 150 },
+  );
+  t.pass('150 random layers, 6 frames each');
+});
