@@ -9,6 +9,8 @@
 import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { demoNetwork } from '../src/demo/network.js';
 import { sceneFrames } from '../src/demo/scene.js';
+import { mkdir } from 'node:fs/promises';
+import { writeActivityPlot } from '../src/report/activity-plot.js';
 import { formatSummary, summarize, type RunSummary } from '../src/report/run-summary.js';
 import { keyframes, toTensor, type FeatureMap, type Frame } from '../src/index.js';
 
@@ -36,6 +38,9 @@ console.log('== rx-rrm, exact (τ = 0)');
 console.log(formatSummary(exact.summary, { dense: dense.summary, maxDeviation: maxDeviation(exact.outputs, dense.outputs) }));
 console.log('\n== rx-rrm, bounded error (τ = 0.05 on every layer)');
 console.log(formatSummary(bounded.summary, { dense: dense.summary, maxDeviation: maxDeviation(bounded.outputs, dense.outputs) }));
+await mkdir('out', { recursive: true });
+await writeActivityPlot('out/activity.png', bounded.outputs, { title: 'rx-rrm demo, τ = 0.05: active input pixels per layer' });
+console.log('\nactivity plot (τ = 0.05): out/activity.png');
 console.log('\nThe first layer of every frame after a keyframe only integrates the pixels that changed; the sensor noise keeps');
 console.log('a few percent of them active at τ = 0, and the depthwise/pointwise stack spreads that activity with depth.');
 
