@@ -1,0 +1,138 @@
+// @ts-nocheck: AssemblyScript (compiled by scripts/build-wasm.mjs), not TypeScript: its types (usize, v128) and builtins are unknown to tsc.
+/**
+ * Pixel-wise activity detection fused with the update of the integrated input Ĩ and the gather of
+ * the deltas (the wasm twin of `src/kernels/activity.ts`). A pixel is active when
+ * `max_c |I − Ĩ| > τ`; NaN counts as active (the comparison `|d| <= τ` is false for it), so that the
+ * caller's validation of the gathered deltas sees it.
+ */
+import { Field } from './header';
+import { field, pointer, setField } from './fields';
+
+/**
+ * Scans `candidateCount` pixels listed at `Field.Candidates`, or every pixel when `useCandidates`
+ * is false. Writes the active pixel indices and their deltas; returns how many were active.
+ */
+export function detectActive(header: usize, threshold: f32, useCandidates: bool, candidateCount: i32): i32 {
+  const inW = field(header, Field.InWidth);
+  const channels = field(header, Field.InChannels);
+  const padTop = field(header, Field.PadTop);
+  const padLeft = field(header, Field.PadLeft);
+  const paddedW = field(header, Field.PaddedWidth);
+  const staged = pointer(header, Field.Staged);
+  const integrated = pointer(header, Field.Integrated);
+  const activePixels = pointer(header, Field.ActivePixels);
+  const deltas = pointer(header, Field.Deltas);
+  const pixelBytes = <usize>channels << 2;
+  let active = 0;
+  if (useCandidates) {
+    const candidates = pointer(header, Field.Candidates);
+    for (let k = 0; k < candidateCount; k++) {
+      const pixel = load<i32>(candidates + (<usize>k << 2));
+      const iy = pixel / inW;
+      const ix = pixel - iy * inW;
+      const now = staged + <usize>pixel * pixelBytes;
+      const kept = integrated + <usize>((iy + padTop) * paddedW + ix + padLeft) * pixelBytes;
+      if (!changed(now, kept, channels, threshold)) continue;
+      integrate(now, kept, deltas + <usize>active * pixelBytes, channels);
+      store<i32>(activePixels + (<usize>active << 2), pixel);
+      active++;
+    }
+    return active;
+  }
+  const inH = field(header, Field.InHeight);
+  let pixel = 0;
+  for (let iy = 0; iy < inH; iy++) {
+    let now = staged + <usize>pixel * pixelBytes;
+    let kept = integrated + <usize>((iy + padTop) * paddedW + padLeft) * pixelBytes;
+    for (let ix = 0; ix < inW; ix++) {
+      if (changed(now, kept, channels, threshold)) {
+        integrate(now, kept, deltas + <usize>active * pixelBytes, channels);
+        store<i32>(activePixels + (<usize>active << 2), pixel);
+        active++;
+      }
+      now += pixelBytes;
+      kept += pixelBytes;
+      pixel++;
+    }
+  }
+  return active;
+}
+
+/** Is any channel's |now − kept| above the threshold (or NaN)? */
+@inline function changed(now: usize, kept: usize, channels: i32, threshold: f32): bool {
+  const limit = f32x4.splat(threshold);
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) {
+    const offset = <usize>c << 2;
+    const d = f32x4.sub(v128.load(now + offset), v128.load(kept + offset));
+    if (!i32x4.all_true(f32x4.le(f32x4.abs(d), limit))) return true;
+  }
+  for (; c < channels; c++) {
+    const offset = <usize>c << 2;
+    const d = load<f32>(now + offset) - load<f32>(kept + offset);
+    if (!(d <= threshold && d >= -threshold)) return true;
+  }
+  return false;
+}
+
+/** deltas = now − kept; kept = now. */
+@inline function integrate(now: usize, kept: usize, deltas: usize, channels: i32): void {
+  let c = 0;
+  for (; c + 4 <= channels; c += 4) {
+    const offset = <usize>c << 2;
+    const value = v128.load(now + offset);
+    v128.store(deltas + offset, f32x4.sub(value, v128.load(kept + offset)));
+    v128.store(kept + offset, value);
+  }
+  for (; c < channels; c++) {
+    const offset = <usize>c << 2;
+    const value = load<f32>(now + offset);
+    store<f32>(deltas + offset, value - load<f32>(kept + offset));
+    store<f32>(kept + offset, value);
+  }
+}
+
+/** Ĩ = I everywhere: copies the staged input into the interior of the zero-bordered Ĩ, row by row. */
+export function integrateAll(header: usize): void {
+  const inH = field(header, Field.InHeight);
+  const inW = field(header, Field.InWidth);
+  const channels = field(header, Field.InChannels);
+  const padTop = field(header, Field.PadTop);
+  const padLeft = field(header, Field.PadLeft);
+  const paddedW = field(header, Field.PaddedWidth);
+  const staged = pointer(header, Field.Staged);
+  const integrated = pointer(header, Field.Integrated);
+  const rowBytes = <usize>(inW * channels) << 2;
+  for (let iy = 0; iy < inH; iy++) {
+    memory.copy(
+      integrated + (<usize>(((iy + padTop) * paddedW + padLeft) * channels) << 2),
+      staged + <usize>iy * rowBytes,
+      rowBytes,
+    );
+  }
+}
+
+/** Index of the first NaN or ±Infinity among `count` floats at `values`, or -1. */
+export function findNonFinite(values: usize, count: i32): i32 {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const v = v128.load(values + (<usize>i << 2));
+    // v − v is 0 for finite values and NaN otherwise; NaN is the only value not equal to itself.
+    const d = f32x4.sub(v, v);
+    if (v128.any_true(f32x4.ne(d, d))) break;
+  }
+  for (; i < count; i++) {
+    const v = load<f32>(values + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}
+
+/** Empties the touched list, clearing only the marks that were set. */
+export function clearTouched(header: usize): void {
+  const marks = pointer(header, Field.TouchedMarks);
+  const list = pointer(header, Field.TouchedList);
+  const count = field(header, Field.TouchedCount);
+  for (let k = 0; k < count; k++) store<u8>(marks + <usize>load<i32>(list + (<usize>k << 2)), 0);
+  setField(header, Field.TouchedCount, 0);
+}

@@ -1,0 +1,173 @@
+// @ts-nocheck: AssemblyScript (compiled by scripts/build-wasm.mjs), not TypeScript: its types (usize, v128) and builtins are unknown to tsc.
+/**
+ * Sparse delta convolution, scatter form (the wasm twin of `src/kernels/conv-scatter.ts`): every
+ * active input pixel adds `W[ky,kx]ᵀ·d` into the one output pixel each kernel tap reaches, and the
+ * output pixel joins the touched list. SIMD runs over output channels: a block of up to 16 output
+ * channels of P stays in registers while the input channels of the delta stream past.
+ * Both kernels return the number of (active pixel, tap) pairs that reached an output pixel.
+ */
+import { Field } from './header';
+import { field, pointer, setField } from './fields';
+
+
+/** Any groups; fast when each group has a multiple of 4 output channels. */
+export function scatterGeneral(header: usize, activeCount: i32): i32 {
+  const inC = field(header, Field.InChannels);
+  const outC = field(header, Field.OutChannels);
+  const groups = field(header, Field.Groups);
+  const inPerGroup = inC / groups;
+  const outPerGroup = outC / groups;
+  const weights = pointer(header, Field.Weights);
+  const projection = pointer(header, Field.Projection);
+  const activePixels = pointer(header, Field.ActivePixels);
+  const deltas = pointer(header, Field.Deltas);
+  const reach = pointer(header, Field.Reach);
+  const weightRow = <usize>outPerGroup << 2;
+  const weightTap = <usize>(inC * outPerGroup) << 2;
+  const weightGroup = <usize>(inPerGroup * outPerGroup) << 2;
+  let taps = 0;
+  for (let k = 0; k < activeCount; k++) {
+    const pixel = load<i32>(activePixels + (<usize>k << 2));
+    const delta = deltas + (<usize>(k * inC) << 2);
+    const reached = collectReach(header, pixel, reach);
+    taps += reached;
+    for (let r = 0; r < reached; r++) {
+      const out = projection + (<usize>(load<i32>(reach + (<usize>r << 3)) * outC) << 2);
+      const wTap = weights + <usize>load<i32>(reach + (<usize>r << 3), 4) * weightTap;
+      for (let group = 0; group < groups; group++) {
+        const d = delta + (<usize>(group * inPerGroup) << 2);
+        const w = wTap + <usize>group * weightGroup;
+        const o = out + (<usize>(group * outPerGroup) << 2);
+        let co = 0;
+        for (; co + 16 <= outPerGroup; co += 16) {
+          const c = <usize>co << 2;
+          block16(d, w + c, weightRow, inPerGroup, o + c);
+        }
+        for (; co + 4 <= outPerGroup; co += 4) {
+          const c = <usize>co << 2;
+          block4(d, w + c, weightRow, inPerGroup, o + c);
+        }
+        for (; co < outPerGroup; co++) {
+          const c = <usize>co << 2;
+          let a = load<f32>(o + c);
+          let wp = w + c;
+          for (let ci = 0; ci < inPerGroup; ci++) {
+            a += load<f32>(d + (<usize>ci << 2)) * load<f32>(wp);
+            wp += weightRow;
+          }
+          store<f32>(o + c, a);
+        }
+      }
+    }
+  }
+  return taps;
+}
+
+@inline function block16(d: usize, w: usize, weightRow: usize, inPerGroup: i32, o: usize): void {
+  let a0 = v128.load(o);
+  let a1 = v128.load(o, 16);
+  let a2 = v128.load(o, 32);
+  let a3 = v128.load(o, 48);
+  let wp = w;
+  for (let ci = 0; ci < inPerGroup; ci++) {
+    const x = v128.load32_splat(d + (<usize>ci << 2));
+    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wp)));
+    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(wp, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(wp, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(wp, 48)));
+    wp += weightRow;
+  }
+  v128.store(o, a0);
+  v128.store(o, a1, 16);
+  v128.store(o, a2, 32);
+  v128.store(o, a3, 48);
+}
+
+@inline function block4(d: usize, w: usize, weightRow: usize, inPerGroup: i32, o: usize): void {
+  let a = v128.load(o);
+  let wp = w;
+  for (let ci = 0; ci < inPerGroup; ci++) {
+    a = f32x4.add(a, f32x4.mul(v128.load32_splat(d + (<usize>ci << 2)), v128.load(wp)));
+    wp += weightRow;
+  }
+  v128.store(o, a);
+}
+
+/** Depthwise (groups = inC = outC): lanes run over channels, `P[c] += d[c]·W[tap][c]`. */
+export function scatterDepthwise(header: usize, activeCount: i32): i32 {
+  const channels = field(header, Field.InChannels);
+  const weights = pointer(header, Field.Weights);
+  const projection = pointer(header, Field.Projection);
+  const activePixels = pointer(header, Field.ActivePixels);
+  const deltas = pointer(header, Field.Deltas);
+  const reach = pointer(header, Field.Reach);
+  const pixelBytes = <usize>channels << 2;
+  let taps = 0;
+  for (let k = 0; k < activeCount; k++) {
+    const pixel = load<i32>(activePixels + (<usize>k << 2));
+    const delta = deltas + <usize>k * pixelBytes;
+    const reached = collectReach(header, pixel, reach);
+    taps += reached;
+    for (let r = 0; r < reached; r++) {
+      const out = projection + <usize>load<i32>(reach + (<usize>r << 3)) * pixelBytes;
+      const w = weights + <usize>load<i32>(reach + (<usize>r << 3), 4) * pixelBytes;
+      let c = 0;
+      for (; c + 4 <= channels; c += 4) {
+        const cb = <usize>c << 2;
+        v128.store(out + cb, f32x4.add(v128.load(out + cb), f32x4.mul(v128.load(delta + cb), v128.load(w + cb))));
+      }
+      for (; c < channels; c++) {
+        const cb = <usize>c << 2;
+        store<f32>(out + cb, load<f32>(out + cb) + load<f32>(delta + cb) * load<f32>(w + cb));
+      }
+    }
+  }
+  return taps;
+}
+
+/**
+ * The output pixels one input pixel reaches: for each kernel tap (ky, kx) the output pixel
+ * (oy, ox) with `oy·strideH − padTop + ky·dilationH = iy` (and likewise in x), if it exists.
+ * Writes (output pixel, tap index) pairs to `reach`, adds new output pixels to the touched list,
+ * and returns the pair count.
+ */
+function collectReach(header: usize, pixel: i32, reach: usize): i32 {
+  const inW = field(header, Field.InWidth);
+  const outH = field(header, Field.OutHeight);
+  const outW = field(header, Field.OutWidth);
+  const kernelH = field(header, Field.KernelHeight);
+  const kernelW = field(header, Field.KernelWidth);
+  const strideH = field(header, Field.StrideH);
+  const strideW = field(header, Field.StrideW);
+  const dilationH = field(header, Field.DilationH);
+  const dilationW = field(header, Field.DilationW);
+  const marks = pointer(header, Field.TouchedMarks);
+  const list = pointer(header, Field.TouchedList);
+  let touchedCount = field(header, Field.TouchedCount);
+  const iy = pixel / inW;
+  const ix = pixel - iy * inW;
+  let count = 0;
+  for (let ky = 0; ky < kernelH; ky++) {
+    const yNum = iy + field(header, Field.PadTop) - ky * dilationH;
+    if (yNum < 0) break;
+    const oy = yNum / strideH;
+    if (oy * strideH != yNum || oy >= outH) continue;
+    for (let kx = 0; kx < kernelW; kx++) {
+      const xNum = ix + field(header, Field.PadLeft) - kx * dilationW;
+      if (xNum < 0) break;
+      const ox = xNum / strideW;
+      if (ox * strideW != xNum || ox >= outW) continue;
+      const outPixel = oy * outW + ox;
+      if (load<u8>(marks + <usize>outPixel) == 0) {
+        store<u8>(marks + <usize>outPixel, 1);
+        store<i32>(list + (<usize>touchedCount << 2), outPixel);
+        touchedCount++;
+      }
+      store<i32>(reach + (<usize>count << 3), outPixel);
+      store<i32>(reach + (<usize>count << 3), ky * kernelW + kx, 4);
+      count++;
+    }
+  }
+  setField(header, Field.TouchedCount, touchedCount);
+  return count;
+}

@@ -1,0 +1,57 @@
+/**
+ * The WebAssembly SIMD backend: the same results, multiply-add counts and errors as the plain-JS
+ * backend (`js-backend.ts`), with weights and layer state in wasm memory. Where the module cannot
+ * be loaded (not built, or no WebAssembly SIMD) it falls back to the JS backend with a one-line notice.
+ */
+import type { KernelBackend } from '../backend.js';
+import { jsBackend } from '../js-backend.js';
+import { loadWasmRuntime } from './kernel-module.js';
+import { WasmConvEngine } from './wasm-engine.js';
+
+/**
+ * Measured by `bench/kernels.bench.ts` (3x3 64->64 on 56x56): the wasm scatter loses to the wasm
+ * dense conv above about this fraction of active input pixels.
+ */
+const WASM_DENSE_CROSSOVER = 0.3;
+
+export interface WasmBackendOptions {
+  /** Worker threads for dense convs. Only 1 is implemented so far. */
+  readonly threads?: 1;
+  /** Where the fallback notice goes (default `console.warn`). */
+  readonly notice?: (message: string) => void;
+}
+
+/** Whether the wasm kernels load here, and why not. */
+export function wasmKernelStatus(): { available: true } | { available: false; reason: string } {
+  const loaded = loadWasmRuntime();
+  return 'runtime' in loaded ? { available: true } : { available: false, reason: loaded.error };
+}
+
+export function createWasmBackend(options: WasmBackendOptions = {}): KernelBackend {
+  let noticed = false;
+  const runtime = () => {
+    const loaded = loadWasmRuntime();
+    return 'runtime' in loaded ? loaded.runtime : undefined;
+  };
+  return {
+    get name() {
+      return runtime() ? 'wasm' : jsBackend.name;
+    },
+    get denseCrossover() {
+      return runtime() ? WASM_DENSE_CROSSOVER : jsBackend.denseCrossover;
+    },
+    createConvEngine(geometry, weights) {
+      const loaded = runtime();
+      if (loaded) return new WasmConvEngine(loaded, geometry, weights);
+      if (!noticed) {
+        noticed = true;
+        const status = wasmKernelStatus();
+        (options.notice ?? console.warn)(`rx-rrm: using the plain-JS kernels: ${status.available ? '' : status.reason}`);
+      }
+      return jsBackend.createConvEngine(geometry, weights);
+    },
+  };
+}
+
+/** The default wasm backend (one thread). */
+export const wasmBackend: KernelBackend = createWasmBackend();

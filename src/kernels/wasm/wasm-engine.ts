@@ -1,0 +1,148 @@
+/**
+ * One subscription's conv state in wasm memory: Ĩ (zero-bordered), P, the staged input, the
+ * active-pixel and delta buffers and the touched list, all in one block allocated at creation and
+ * never grown during frames. The only per-frame copy is the input into the staged buffer.
+ */
+import type { ConvEngine, DeltaResult, PreparedWeights } from '../backend.js';
+import { denseConvMacs, type ConvGeometry } from '../geometry.js';
+import { engineLayout, isDepthwise, writeHeader, type EngineLayout } from './engine-layout.js';
+import type { WasmRuntime } from './kernel-module.js';
+import { acquireWeights, releaseWeights } from './weight-store.js';
+import { Field } from './assembly/header.js';
+
+/** Views on this engine's buffers; re-created whenever memory growth detaches the old ones. */
+interface Views {
+  readonly buffer: ArrayBuffer;
+  readonly header: Int32Array;
+  readonly staged: Float32Array;
+  readonly projection: Float32Array;
+  readonly activePixels: Int32Array;
+  readonly candidates: Int32Array;
+  readonly touched: Int32Array;
+}
+
+/** With fewer candidates than this fraction of the pixels, only the candidates' channels are copied in. */
+const PARTIAL_COPY_FRACTION = 0.25;
+
+export class WasmConvEngine implements ConvEngine {
+  private readonly layout: EngineLayout;
+  private readonly base: number;
+  private readonly header: number;
+  private readonly depthwise: boolean;
+  private readonly inputPixels: number;
+  private views: Views;
+  private disposed = false;
+
+  constructor(
+    private readonly runtime: WasmRuntime,
+    private readonly geometry: ConvGeometry,
+    private readonly weights: PreparedWeights,
+  ) {
+    this.layout = engineLayout(geometry);
+    this.depthwise = isDepthwise(geometry);
+    this.inputPixels = geometry.inHeight * geometry.inWidth;
+    const stored = acquireWeights(runtime, weights, geometry.outChannels);
+    this.base = runtime.allocator.allocate(this.layout.bytes);
+    this.header = this.base + this.layout.header;
+    // Reused memory holds old values; the zero border of Ĩ and the touched marks must start at zero.
+    new Uint8Array(runtime.memory.buffer, this.base, this.layout.bytes).fill(0);
+    writeHeader(new Int32Array(runtime.memory.buffer), this.base, this.layout, geometry, stored.weights, stored.bias);
+    this.views = this.createViews();
+  }
+
+  /** P: valid until the next call on this engine (or the next engine creation, which may grow memory). */
+  get projection(): Float32Array {
+    return this.currentViews().projection;
+  }
+
+  keyframe(input: Float32Array): void {
+    const views = this.currentViews();
+    views.staged.set(input);
+    this.runtime.kernels.integrateAll(this.header);
+    this.denseConv();
+  }
+
+  update(
+    input: Float32Array,
+    threshold: number,
+    candidates: Int32Array | null,
+    candidateCount: number,
+    denseFraction: number,
+  ): DeltaResult {
+    const views = this.currentViews();
+    const { kernels } = this.runtime;
+    const g = this.geometry;
+    kernels.clearTouched(this.header);
+    const partial = candidates !== null && candidateCount < PARTIAL_COPY_FRACTION * this.inputPixels;
+    if (candidates) views.candidates.set(candidates.subarray(0, candidateCount));
+    if (partial) stageCandidates(input, views.staged, candidates!, candidateCount, g.inChannels);
+    else views.staged.set(input);
+    const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount);
+    const bad = kernels.findNonFinite(this.base + this.layout.deltas, active * g.inChannels);
+    if (bad >= 0) throw this.nonFiniteError(views, input, bad);
+    if (active > denseFraction * this.inputPixels) {
+      if (partial) views.staged.set(input);
+      kernels.integrateAll(this.header);
+      this.denseConv();
+      return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0 };
+    }
+    const taps = this.depthwise ? kernels.scatterDepthwise(this.header, active) : kernels.scatterGeneral(this.header, active);
+    return {
+      activePixels: active,
+      macs: taps * g.inChannels * (g.outChannels / g.groups),
+      dense: false,
+      touched: views.touched,
+      touchedCount: views.header[Field.TouchedCount]!,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.runtime.allocator.free(this.base);
+    releaseWeights(this.runtime, this.weights);
+  }
+
+  private denseConv(): void {
+    if (this.depthwise) this.runtime.kernels.convDenseDepthwise(this.header);
+    else this.runtime.kernels.convDenseGeneral(this.header);
+  }
+
+  private currentViews(): Views {
+    if (this.disposed) throw new Error('wasm conv engine used after dispose()');
+    if (this.views.buffer !== this.runtime.memory.buffer) this.views = this.createViews();
+    return this.views;
+  }
+
+  private createViews(): Views {
+    const buffer = this.runtime.memory.buffer;
+    const { base, layout, geometry: g } = this;
+    const outPixels = g.outHeight * g.outWidth;
+    return {
+      buffer,
+      header: new Int32Array(buffer, this.header, Field.Count),
+      staged: new Float32Array(buffer, base + layout.staged, this.inputPixels * g.inChannels),
+      projection: new Float32Array(buffer, base + layout.projection, outPixels * g.outChannels),
+      activePixels: new Int32Array(buffer, base + layout.activePixels, this.inputPixels),
+      candidates: new Int32Array(buffer, base + layout.candidates, this.inputPixels),
+      touched: new Int32Array(buffer, base + layout.touchedList, outPixels),
+    };
+  }
+
+  private nonFiniteError(views: Views, input: Float32Array, bad: number): RangeError {
+    const channels = this.geometry.inChannels;
+    const pixel = views.activePixels[Math.floor(bad / channels)]!;
+    const channel = bad % channels;
+    return new RangeError(
+      `input pixel (y=${Math.floor(pixel / this.geometry.inWidth)}, x=${pixel % this.geometry.inWidth}) channel ${channel} is ${input[pixel * channels + channel]}; expected finite numbers`,
+    );
+  }
+}
+
+/** Copies only the candidate pixels' channels: every other pixel is unchanged since the last call. */
+function stageCandidates(input: Float32Array, staged: Float32Array, candidates: Int32Array, count: number, channels: number): void {
+  for (let k = 0; k < count; k++) {
+    const start = candidates[k]! * channels;
+    for (let c = 0; c < channels; c++) staged[start + c] = input[start + c]!;
+  }
+}
