@@ -1,0 +1,120 @@
+/**
+ * The whole graph as ONE RxJS operator: a `mapWithState` whose state holds one state per node, so
+ * every subscription (and every `groupBy` group) runs its own copy of every layer, while weights
+ * stay shared. Nodes run in topological order over a table of named values.
+ */
+import type { OperatorFunction } from 'rxjs';
+import type { KernelBackend } from '../kernels/backend.js';
+import { jsBackend } from '../kernels/js-backend.js';
+import { RrmInputError } from '../layers/validate.js';
+import { assertFeatureMap } from '../layers/validate.js';
+import { mapWithState } from '../operators/with-state.js';
+import type { FeatureMap, LayerStats } from '../types.js';
+import type { OnnxGraph } from './graph.js';
+import { asTensor, tensorValue, type Value } from './layout.js';
+import { importNode } from './operators.js';
+import type { FrameContext, GraphStep } from './step.js';
+
+export interface ModelOperatorOptions {
+  /** Default τ of every conv and fully-connected layer (0, the default, is exact). */
+  readonly threshold?: number;
+  /** τ per node name (see `OnnxModel.layers`), overriding `threshold`. */
+  readonly thresholds?: Readonly<Record<string, number>>;
+  /** Recompute densely every N frames (counting from the subscription's first); default: only the first. */
+  readonly keyframeEvery?: number;
+  /** Kernel backend of the RRM layers (default: the plain-JS backend). */
+  readonly backend?: KernelBackend;
+  /** Active fraction above which a layer recomputes densely (default: the backend's crossover). */
+  readonly denseFraction?: number;
+}
+
+/** One graph output: ONNX shape and element order. */
+export interface OutputTensor {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface ModelOutput {
+  /** Every graph output by name. */
+  readonly outputs: Readonly<Record<string, OutputTensor>>;
+  readonly index: number;
+  readonly timestamp: number;
+  readonly streamId?: string | number;
+  readonly keyframe: boolean;
+  /** The input map's stats (e.g. `toTensor`'s) followed by one entry per layer run, in order. */
+  readonly stats: readonly LayerStats[];
+}
+
+interface ExecutorState {
+  readonly nodeStates: unknown[];
+  count: number;
+}
+
+export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput> {
+  const threshold = options.threshold ?? 0;
+  const thresholds = options.thresholds ?? {};
+  const linearNodes = new Set(graph.nodes.filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType)).map((n) => n.name));
+  const unknown = Object.keys(thresholds).filter((name) => !linearNodes.has(name));
+  if (unknown.length > 0) {
+    throw new RrmInputError(`thresholds: no Conv/Gemm/MatMul node named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
+  }
+  const keyframeEvery = options.keyframeEvery;
+  if (keyframeEvery !== undefined && !(Number.isInteger(keyframeEvery) && keyframeEvery > 0)) {
+    throw new RrmInputError(`keyframeEvery must be a positive integer, got ${keyframeEvery}`);
+  }
+  const steps: GraphStep[] = graph.nodes.map((node) =>
+    importNode(node, {
+      graph,
+      backend: options.backend ?? jsBackend,
+      denseFraction: options.denseFraction,
+      thresholdFor: (n) => thresholds[n.name] ?? threshold,
+    }),
+  );
+  const constants = new Map<string, Value>([...graph.constants].map(([name, t]) => [name, tensorValue(t)]));
+  const input = graph.input;
+
+  return mapWithState<ExecutorState, FeatureMap, ModelOutput>(
+    () => ({ nodeStates: steps.map((s) => s.createState()), count: 0 }),
+    (state, map) => {
+      assertFeatureMap(`model input '${input.name}'`, map);
+      checkInputShape(graph, map);
+      const keyframe = map.keyframe || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
+      state.count++;
+      const frame: FrameContext = {
+        meta: { index: map.index, timestamp: map.timestamp, ...(map.streamId !== undefined ? { streamId: map.streamId } : {}), keyframe },
+        stats: [...map.stats],
+      };
+      const values = new Map(constants);
+      const dims = input.dims.length === 2 ? [1, map.channels] : [1, map.channels, map.height, map.width];
+      values.set(input.name, { kind: 'map', map: { ...map, keyframe, stats: [] }, dims });
+      steps.forEach((step, k) => {
+        const inputs = step.node.inputs.map((name) => (name === '' ? undefined : values.get(name)));
+        const outputs = step.run(state.nodeStates[k], inputs, frame);
+        step.node.outputs.forEach((name, o) => outputs[o] && values.set(name, outputs[o]!));
+      });
+      const outputs: Record<string, OutputTensor> = {};
+      for (const { name } of graph.outputs) {
+        const value = values.get(name);
+        if (!value) throw new RrmInputError(`graph output '${name}' was not computed`);
+        const { dims: outDims, data } = asTensor(value);
+        outputs[name] = { dims: outDims, data };
+      }
+      return { outputs, ...frame.meta, stats: frame.stats };
+    },
+    (state) => steps.forEach((step, k) => step.disposeState?.(state.nodeStates[k])),
+  );
+}
+
+function checkInputShape(graph: OnnxGraph, map: FeatureMap): void {
+  const { name, dims } = graph.input;
+  const [batch, channels, height, width] = dims;
+  const rank2 = dims.length === 2;
+  const expected = rank2 ? [channels, 1, 1] : [channels, height, width];
+  const actual = [map.channels, map.height, map.width];
+  const mismatch = expected.some((e, k) => e !== undefined && e !== actual[k]);
+  if ((dims.length !== 4 && !rank2) || (batch !== undefined && batch !== 1) || mismatch) {
+    throw new RrmInputError(
+      `model input '${name}' expects shape [${dims.map((d) => d ?? '?').join(', ')}] (an HWC map of ${rank2 ? `1x1x${channels ?? '?'}` : `${height ?? '?'}x${width ?? '?'}x${channels ?? '?'}`}), got a ${map.height}x${map.width}x${map.channels} map`,
+    );
+  }
+}

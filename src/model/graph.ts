@@ -1,0 +1,177 @@
+/**
+ * The model's graph as plain data: nodes in topological order, constant tensors (initializers,
+ * `Constant` nodes, bound inputs), the one dynamic input and the outputs with their declared shapes.
+ */
+import type { Activation } from '../types.js';
+import { ModelImportError } from './errors.js';
+import { tensorFromProto, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx-proto.js';
+import type { Tensor } from './tensor.js';
+
+export interface ValueInfo {
+  readonly name: string;
+  /** Declared dimensions; `undefined` for a symbolic or missing dimension. */
+  readonly dims: readonly (number | undefined)[];
+}
+
+export interface OnnxNode {
+  /** The node's name, or `OpType(firstOutput)` when the file leaves it empty. */
+  readonly name: string;
+  readonly opType: string;
+  /** Input value names; `''` marks an omitted optional input. */
+  inputs: string[];
+  outputs: string[];
+  readonly attributes: NodeAttributes;
+  /** Set by `optimizeGraph` on Conv/Gemm/MatMul: a following activation computed in the same layer. */
+  fusedActivation?: { readonly activation: Activation; readonly alpha: number };
+  /** Set by `optimizeGraph` on Gemm/MatMul: a following per-output constant Add/Sub, ONNX shape `[N]`. */
+  fusedBias?: Float32Array;
+}
+
+export interface OnnxGraph {
+  readonly nodes: OnnxNode[];
+  readonly constants: Map<string, Tensor>;
+  readonly input: ValueInfo;
+  readonly outputs: readonly ValueInfo[];
+  /** Version of the default ("ai.onnx") operator set. */
+  readonly opset: number;
+}
+
+/** Typed access to a node's attributes with ONNX defaults. */
+export class NodeAttributes {
+  private readonly byName: Map<string, AttributeProto>;
+  constructor(attributes: readonly AttributeProto[]) {
+    this.byName = new Map(attributes.map((a) => [a.name ?? '', a]));
+  }
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+  int(name: string, fallback: number): number {
+    const a = this.byName.get(name);
+    return a ? toNumber(a.i) : fallback;
+  }
+  float(name: string, fallback: number): number {
+    const a = this.byName.get(name);
+    return a ? (a.f ?? fallback) : fallback;
+  }
+  ints(name: string): number[] | undefined {
+    const a = this.byName.get(name);
+    return a ? (a.ints ?? []).map(toNumber) : undefined;
+  }
+  floats(name: string): number[] | undefined {
+    const a = this.byName.get(name);
+    return a ? [...(a.floats ?? [])] : undefined;
+  }
+  string(name: string, fallback: string): string {
+    const a = this.byName.get(name);
+    return a?.s ? new TextDecoder().decode(a.s) : fallback;
+  }
+  tensor(name: string): Tensor | undefined {
+    const a = this.byName.get(name);
+    return a?.t ? tensorFromProto(a.t) : undefined;
+  }
+}
+
+export interface GraphOptions {
+  /** Graph inputs to treat as constants (e.g. weights that a test model takes as inputs). */
+  readonly bindInputs?: Readonly<Record<string, Tensor>>;
+}
+
+export function readGraph(model: ModelProto, options: GraphOptions = {}): OnnxGraph {
+  const graph = model.graph!;
+  const opset = toNumber((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version) || 1;
+  const constants = new Map<string, Tensor>();
+  for (const initializer of graph.initializer ?? []) constants.set(initializer.name ?? '', tensorFromProto(initializer));
+  for (const [name, tensor] of Object.entries(options.bindInputs ?? {})) constants.set(name, tensor);
+
+  // Older IR versions list initializers among the inputs: those are weights, not model inputs.
+  const dynamicInputs = (graph.input ?? []).filter((i) => !constants.has(i.name ?? ''));
+  if (dynamicInputs.length !== 1) {
+    throw new ModelImportError(
+      `rx-rrm runs models with exactly one image input; this model has ${dynamicInputs.length} (${dynamicInputs.map((i) => i.name).join(', ') || 'none'}). Bind the others as constants with loadOnnx(…, { bindInputs })`,
+    );
+  }
+  const nodes: OnnxNode[] = [];
+  for (const proto of graph.node ?? []) {
+    const node = toNode(proto);
+    if (node.opType === 'Constant') {
+      constants.set(node.outputs[0]!, constantValue(node));
+      continue;
+    }
+    nodes.push(node);
+  }
+  return {
+    nodes: topologicalOrder(nodes, new Set([dynamicInputs[0]!.name ?? '', ...constants.keys(), ''])),
+    constants,
+    input: valueInfo(dynamicInputs[0]!),
+    outputs: (graph.output ?? []).map(valueInfo),
+    opset,
+  };
+}
+
+function toNode(proto: NodeProto): OnnxNode {
+  const opType = proto.opType ?? '';
+  const outputs = [...(proto.output ?? [])];
+  if (proto.domain && proto.domain !== 'ai.onnx') {
+    throw new ModelImportError(`node '${proto.name || outputs[0]}': operator ${proto.domain}.${opType} is from a custom domain; only the default ONNX domain is supported`);
+  }
+  return {
+    name: proto.name || `${opType}(${outputs[0] ?? ''})`,
+    opType,
+    inputs: [...(proto.input ?? [])],
+    outputs,
+    attributes: new NodeAttributes(proto.attribute ?? []),
+  };
+}
+
+function constantValue(node: OnnxNode): Tensor {
+  const a = node.attributes;
+  const tensor = a.tensor('value');
+  if (tensor) return tensor;
+  if (a.has('value_float')) return { dims: [], data: Float32Array.of(a.float('value_float', 0)) };
+  if (a.has('value_int')) return { dims: [], data: Float32Array.of(a.int('value_int', 0)) };
+  const list = a.floats('value_floats') ?? a.ints('value_ints');
+  if (list) return { dims: [list.length], data: Float32Array.from(list) };
+  throw new ModelImportError(`Constant node '${node.name}': only value, value_float(s) and value_int(s) are supported`);
+}
+
+function valueInfo(info: ValueInfoProto): ValueInfo {
+  const dims = info.type?.tensorType?.shape?.dim ?? [];
+  return {
+    name: info.name ?? '',
+    dims: dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : undefined)),
+  };
+}
+
+/** Kahn's order: a node runs once all its inputs exist. Files are usually sorted already; not required. */
+function topologicalOrder(nodes: OnnxNode[], available: Set<string>): OnnxNode[] {
+  const ordered: OnnxNode[] = [];
+  let pending = nodes;
+  while (pending.length > 0) {
+    const waiting: OnnxNode[] = [];
+    for (const node of pending) {
+      if (node.inputs.every((i) => available.has(i))) {
+        ordered.push(node);
+        node.outputs.forEach((o) => available.add(o));
+      } else {
+        waiting.push(node);
+      }
+    }
+    if (waiting.length === pending.length) {
+      const node = waiting[0]!;
+      throw new ModelImportError(
+        `node '${node.name}' (${node.opType}) needs input '${node.inputs.find((i) => !available.has(i))}', which no node, initializer or input provides (or the graph has a cycle)`,
+      );
+    }
+    pending = waiting;
+  }
+  return ordered;
+}
+
+/** How many nodes read each value (graph outputs count as readers). */
+export function consumerCounts(graph: Pick<OnnxGraph, 'nodes' | 'outputs'>): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const node of graph.nodes) node.inputs.forEach(add);
+  for (const output of graph.outputs) add(output.name);
+  return counts;
+}

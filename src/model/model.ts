@@ -1,0 +1,63 @@
+/** `loadOnnx`: an ONNX file as an rx-rrm model, ready to run on video as one RxJS operator. */
+import { readFile } from 'node:fs/promises';
+import type { OperatorFunction } from 'rxjs';
+import type { FeatureMap, Frame } from '../types.js';
+import { ModelImportError } from './errors.js';
+import { graphOperator, type ModelOperatorOptions, type ModelOutput } from './executor.js';
+import { readGraph, type OnnxGraph, type ValueInfo } from './graph.js';
+import { decodeModel } from './onnx-proto.js';
+import { checkSupported } from './operators.js';
+import { optimizeGraph } from './optimize.js';
+import { preprocessFrames, type PreprocessOptions } from './preprocess.js';
+import type { Tensor } from './tensor.js';
+
+export interface LoadOnnxOptions {
+  /** Graph inputs to bind to constant values (a model must keep exactly one dynamic image input). */
+  readonly bindInputs?: Readonly<Record<string, Tensor>>;
+}
+
+export interface OnnxModel {
+  /** The one dynamic input (declared ONNX shape; `undefined` for a symbolic dimension). */
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  /** Names of the conv and fully-connected nodes after folding: the keys of `thresholds`. */
+  readonly layers: readonly string[];
+  /** The whole network as one operator; each subscription gets its own state for every node. */
+  operator(options?: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput>;
+  /** Frames to this model's input maps (resized to its input size when they differ). */
+  preprocess(options?: PreprocessOptions): OperatorFunction<Frame, FeatureMap>;
+}
+
+export async function loadOnnx(source: Uint8Array | string, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
+  let bytes: Uint8Array;
+  if (typeof source === 'string') {
+    try {
+      bytes = await readFile(source);
+    } catch (error) {
+      throw new ModelImportError(`cannot read ONNX model '${source}': ${(error as Error).message}`);
+    }
+  } else {
+    bytes = source;
+  }
+  return modelFromBytes(bytes, options);
+}
+
+export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
+  const graph: OnnxGraph = readGraph(decodeModel(bytes), options);
+  checkSupported(graph);
+  const optimized = optimizeGraph(graph);
+  const input = graph.input;
+  return {
+    inputs: [input],
+    outputs: graph.outputs,
+    layers: optimized.nodes.filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType)).map((n) => n.name),
+    operator: (operatorOptions = {}) => graphOperator(optimized, operatorOptions),
+    preprocess: (preprocessOptions = {}) => {
+      const [, channels, height, width] = input.dims;
+      if (input.dims.length !== 4 || !channels || !height || !width) {
+        throw new ModelImportError(`preprocess: the model input '${input.name}' has shape [${input.dims.map((d) => d ?? '?').join(', ')}]; a fixed [1, C, H, W] image size is needed`);
+      }
+      return preprocessFrames({ channels, height, width }, preprocessOptions);
+    },
+  };
+}

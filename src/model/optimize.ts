@@ -1,0 +1,165 @@
+/**
+ * Load-time rewriting of the graph so that it runs as few, cheaper layers:
+ * constant folding; BatchNormalization and per-channel Add/Sub/Mul/Div folded into the preceding
+ * conv's weights and bias; constant Add/Sub after Gemm/MatMul folded into its bias; `x·sigmoid(x)`
+ * recognized as SiLU; and an activation after Conv/Gemm/MatMul fused into the RRM layer (the
+ * layer then applies it only where its projection changed).
+ * A producer is only rewritten when its output has no other reader (and is not a graph output).
+ */
+import { denseEvaluator, hasDenseForm, batchNormCoefficients } from './dense-ops.js';
+import { consumerCounts, type OnnxGraph, type OnnxNode } from './graph.js';
+import { unaryOf } from './pointwise.js';
+import { sizeOf, type Tensor } from './tensor.js';
+
+export function optimizeGraph(graph: OnnxGraph): OnnxGraph {
+  foldConstants(graph);
+  let nodes = graph.nodes;
+  nodes = rewritePairs(graph, nodes, foldAffineIntoConv);
+  nodes = rewritePairs(graph, nodes, foldBiasIntoLinear);
+  nodes = rewritePairs(graph, nodes, fuseSilu);
+  nodes = rewritePairs(graph, nodes, fuseActivation);
+  return { ...graph, nodes };
+}
+
+/** Evaluates every node whose inputs are all constants (weights reshaped or transposed by the exporter). */
+function foldConstants(graph: OnnxGraph): void {
+  const constant = (name: string) => graph.constants.get(name);
+  const kept: OnnxNode[] = [];
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  for (const node of graph.nodes) {
+    const foldable =
+      hasDenseForm(node.opType) && node.outputs.length === 1 && !outputs.has(node.outputs[0]!) &&
+      node.inputs.every((i) => i === '' || graph.constants.has(i));
+    if (!foldable) {
+      kept.push(node);
+      continue;
+    }
+    const inputs = node.inputs.map((i) => (i === '' ? undefined : graph.constants.get(i)));
+    graph.constants.set(node.outputs[0]!, denseEvaluator(node, graph.opset, constant)(inputs));
+  }
+  graph.nodes.splice(0, graph.nodes.length, ...kept);
+}
+
+type PairRewrite = (graph: OnnxGraph, producer: OnnxNode, consumer: OnnxNode) => boolean;
+
+/**
+ * Applies `rewrite` to every producer whose single output has exactly one reader; a successful
+ * rewrite absorbs the reader (the producer takes over its outputs), and is retried for chains.
+ */
+function rewritePairs(graph: OnnxGraph, nodes: OnnxNode[], rewrite: PairRewrite): OnnxNode[] {
+  const removed = new Set<OnnxNode>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const counts = consumerCounts({ nodes: nodes.filter((n) => !removed.has(n)), outputs: graph.outputs });
+    const graphOutputs = new Set(graph.outputs.map((o) => o.name));
+    const readers = new Map<string, OnnxNode>();
+    for (const node of nodes) if (!removed.has(node)) node.inputs.forEach((i) => readers.set(i, node));
+    for (const producer of nodes) {
+      if (removed.has(producer) || producer.outputs.length !== 1) continue;
+      const value = producer.outputs[0]!;
+      if (counts.get(value) !== 1 || graphOutputs.has(value)) continue;
+      const consumer = readers.get(value);
+      if (!consumer || removed.has(consumer) || !rewrite(graph, producer, consumer)) continue;
+      removed.add(consumer);
+      changed = true;
+      break;
+    }
+  }
+  return nodes.filter((n) => !removed.has(n));
+}
+
+/** A constant that broadcasts over `[1, C, H, W]` one value per channel, as `C` values; else undefined. */
+function perChannel(t: Tensor, channels: number): Float32Array | undefined {
+  if (t.dims.length > 4) return undefined;
+  const dims = [...new Array<number>(4 - t.dims.length).fill(1), ...t.dims];
+  if (dims[0] !== 1 || dims[2] !== 1 || dims[3] !== 1 || (dims[1] !== 1 && dims[1] !== channels)) return undefined;
+  return dims[1] === 1 ? new Float32Array(channels).fill(t.data[0]!) : t.data;
+}
+
+/** The other input of a binary node when it is a constant, and whether it is the left operand. */
+function constantOperand(graph: OnnxGraph, consumer: OnnxNode, value: string): { tensor: Tensor; left: boolean } | undefined {
+  if (consumer.inputs.length !== 2) return undefined;
+  const otherIndex = consumer.inputs[0] === value ? 1 : 0;
+  if (consumer.inputs[1 - otherIndex] !== value) return undefined;
+  const tensor = graph.constants.get(consumer.inputs[otherIndex]!);
+  return tensor && { tensor, left: otherIndex === 0 };
+}
+
+function foldAffineIntoConv(graph: OnnxGraph, conv: OnnxNode, consumer: OnnxNode): boolean {
+  if (conv.opType !== 'Conv' || conv.fusedActivation) return false;
+  const weight = graph.constants.get(conv.inputs[1] ?? '');
+  if (!weight || weight.dims.length !== 4) return false;
+  const outChannels = weight.dims[0]!;
+  const bias = conv.inputs[2] ? graph.constants.get(conv.inputs[2]) : undefined;
+  if (conv.inputs[2] && !bias) return false;
+  // y = scale·(W·x + b) + shift, per output channel
+  let scale: Float32Array | undefined;
+  let shift: Float32Array | undefined;
+  if (consumer.opType === 'BatchNormalization') {
+    if (consumer.outputs.length !== 1 || consumer.attributes.int('training_mode', 0) === 1) return false;
+    const inputs = consumer.inputs.map((i) => graph.constants.get(i));
+    if (inputs.slice(1).some((t) => !t || t.data.length !== outChannels)) return false;
+    ({ scale, shift } = batchNormCoefficients(consumer, inputs));
+  } else {
+    const operand = constantOperand(graph, consumer, conv.outputs[0]!);
+    const k = operand && perChannel(operand.tensor, outChannels);
+    if (!operand || !k) return false;
+    const ones = new Float32Array(outChannels).fill(1);
+    const zeros = new Float32Array(outChannels);
+    switch (consumer.opType) {
+      case 'Add': [scale, shift] = [ones, k]; break;
+      case 'Sub': [scale, shift] = operand.left ? [ones.map(() => -1), k] : [ones, k.map((v) => -v)]; break;
+      case 'Mul': [scale, shift] = [k, zeros]; break;
+      case 'Div': if (operand.left) return false; [scale, shift] = [k.map((v) => 1 / v), zeros]; break;
+      default: return false;
+    }
+  }
+  const perOutput = sizeOf(weight.dims.slice(1));
+  const newWeight = weight.data.map((w, i) => w * scale![Math.floor(i / perOutput)]!);
+  const newBias = Float32Array.from({ length: outChannels }, (_, o) => (bias?.data[o] ?? 0) * scale![o]! + shift![o]!);
+  const weightName = `${conv.name}/folded_weight_${consumer.name}`;
+  const biasName = `${conv.name}/folded_bias_${consumer.name}`;
+  graph.constants.set(weightName, { dims: weight.dims, data: newWeight });
+  graph.constants.set(biasName, { dims: [outChannels], data: newBias });
+  conv.inputs = [conv.inputs[0]!, weightName, biasName];
+  conv.outputs = consumer.outputs;
+  return true;
+}
+
+function foldBiasIntoLinear(graph: OnnxGraph, linear: OnnxNode, consumer: OnnxNode): boolean {
+  if ((linear.opType !== 'Gemm' && linear.opType !== 'MatMul') || linear.fusedActivation) return false;
+  if (consumer.opType !== 'Add' && consumer.opType !== 'Sub') return false;
+  const operand = constantOperand(graph, consumer, linear.outputs[0]!);
+  if (!operand || (consumer.opType === 'Sub' && operand.left)) return false;
+  const t = operand.tensor;
+  // Per output feature only: [N], [1, N] or a scalar; N is only known through the constant itself.
+  if (t.dims.length > 2 || (t.dims.length === 2 && t.dims[0] !== 1)) return false;
+  const sign = consumer.opType === 'Sub' ? -1 : 1;
+  const previous = linear.fusedBias;
+  if (previous && previous.length !== t.data.length && t.data.length !== 1 && previous.length !== 1) return false;
+  const length = Math.max(previous?.length ?? 1, t.data.length);
+  linear.fusedBias = Float32Array.from({ length }, (_, j) => (previous ? previous[previous.length === 1 ? 0 : j]! : 0) + sign * t.data[t.data.length === 1 ? 0 : j]!);
+  linear.outputs = consumer.outputs;
+  return true;
+}
+
+function fuseSilu(_graph: OnnxGraph, sigmoid: OnnxNode, mul: OnnxNode): boolean {
+  if (sigmoid.opType !== 'Sigmoid' || mul.opType !== 'Mul') return false;
+  const x = sigmoid.inputs[0]!;
+  const s = sigmoid.outputs[0]!;
+  if (!((mul.inputs[0] === x && mul.inputs[1] === s) || (mul.inputs[0] === s && mul.inputs[1] === x))) return false;
+  Object.assign(sigmoid, { opType: 'SiLU', name: `${sigmoid.name}+${mul.name}` });
+  sigmoid.outputs = mul.outputs;
+  return true;
+}
+
+function fuseActivation(graph: OnnxGraph, linear: OnnxNode, consumer: OnnxNode): boolean {
+  if (!['Conv', 'Gemm', 'MatMul'].includes(linear.opType) || linear.fusedActivation) return false;
+  if (!['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish'].includes(consumer.opType) || consumer.outputs.length !== 1) return false;
+  const unary = unaryOf(consumer, (name) => graph.constants.get(name));
+  if (unary.kind !== 'core') return false;
+  linear.fusedActivation = { activation: unary.activation, alpha: unary.alpha };
+  linear.outputs = consumer.outputs;
+  return true;
+}

@@ -1,0 +1,182 @@
+/**
+ * Dense N-d tensors in ONNX element order (row-major over `dims`), and the cheap dense operations the
+ * non-spatial parts of a model need (detection heads, constant folding): broadcasting arithmetic,
+ * transpose, reshape, softmax, concat, matrix products.
+ */
+import { ModelImportError } from './errors.js';
+
+export interface Tensor {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+export const sizeOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+/** Row-major strides of `dims`. */
+export function stridesOf(dims: readonly number[]): number[] {
+  const strides = new Array<number>(dims.length);
+  let step = 1;
+  for (let k = dims.length - 1; k >= 0; k--) {
+    strides[k] = step;
+    step *= dims[k]!;
+  }
+  return strides;
+}
+
+/** Numpy broadcasting of two shapes; throws when they do not broadcast. */
+export function broadcastDims(a: readonly number[], b: readonly number[], where: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  const result: number[] = [];
+  for (let k = 0; k < rank; k++) {
+    const x = a[a.length - rank + k] ?? 1;
+    const y = b[b.length - rank + k] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new ModelImportError(`${where}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    result.push(x === 1 ? y : x);
+  }
+  return result;
+}
+
+/** `t` repeated along broadcast axes so that it has exactly `dims`. */
+export function expandTo(t: Tensor, dims: readonly number[]): Float32Array {
+  if (sizeOf(t.dims) === sizeOf(dims)) return t.data;
+  const rank = dims.length;
+  const sourceDims = [...new Array<number>(rank - t.dims.length).fill(1), ...t.dims];
+  const sourceStrides = stridesOf(sourceDims).map((s, k) => (sourceDims[k] === 1 ? 0 : s));
+  const out = new Float32Array(sizeOf(dims));
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = t.data[source]!;
+    for (let k = rank - 1; k >= 0; k--) {
+      index[k]!++;
+      source += sourceStrides[k]!;
+      if (index[k]! < dims[k]!) break;
+      source -= sourceStrides[k]! * dims[k]!;
+      index[k] = 0;
+    }
+  }
+  return out;
+}
+
+export function binary(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string): Tensor {
+  const dims = broadcastDims(a.dims, b.dims, where);
+  const x = expandTo(a, dims);
+  const y = expandTo(b, dims);
+  const data = new Float32Array(x.length);
+  for (let i = 0; i < data.length; i++) data[i] = f(x[i]!, y[i]!);
+  return { dims, data };
+}
+
+export function unary(t: Tensor, f: (x: number) => number): Tensor {
+  return { dims: t.dims, data: t.data.map(f) };
+}
+
+export function transpose(t: Tensor, perm: readonly number[]): Tensor {
+  const rank = t.dims.length;
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k)) {
+    throw new ModelImportError(`Transpose: perm [${perm.join(', ')}] is not a permutation of ${rank} axes`);
+  }
+  const dims = perm.map((p) => t.dims[p]!);
+  const sourceStrides = stridesOf(t.dims);
+  const steps = perm.map((p) => sourceStrides[p]!);
+  const data = new Float32Array(t.data.length);
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < data.length; i++) {
+    data[i] = t.data[source]!;
+    for (let k = rank - 1; k >= 0; k--) {
+      index[k]!++;
+      source += steps[k]!;
+      if (index[k]! < dims[k]!) break;
+      source -= steps[k]! * dims[k]!;
+      index[k] = 0;
+    }
+  }
+  return { dims, data };
+}
+
+/** ONNX Reshape's target: `0` copies the input's dimension (unless `allowzero`), one `-1` is inferred. */
+export function reshapeDims(from: readonly number[], shape: readonly number[], allowZero: boolean, where: string): number[] {
+  const dims = shape.map((d, k) => (d === 0 && !allowZero ? from[k]! : d));
+  const unknown = dims.indexOf(-1);
+  const total = sizeOf(from);
+  if (unknown >= 0) {
+    const known = sizeOf(dims.filter((_, k) => k !== unknown));
+    dims[unknown] = known === 0 ? 0 : total / known;
+  }
+  if (sizeOf(dims) !== total || dims.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ModelImportError(`${where}: cannot reshape [${from.join(', ')}] to [${shape.join(', ')}]`);
+  }
+  return dims;
+}
+
+/** Flatten: dims before `axis` into one, the rest into another. */
+export function flattenDims(dims: readonly number[], axis: number): number[] {
+  const split = axis < 0 ? axis + dims.length : axis;
+  return [sizeOf(dims.slice(0, split)), sizeOf(dims.slice(split))];
+}
+
+/**
+ * Softmax over `axis`. Before opset 13 ONNX coerces the input to 2-D at `axis` and normalizes over
+ * everything from `axis` on; from 13 it normalizes over that one axis.
+ */
+export function softmax(t: Tensor, axis: number, opset: number): Tensor {
+  const rank = t.dims.length;
+  const a = axis < 0 ? axis + rank : axis;
+  const inner = opset < 13 ? sizeOf(t.dims.slice(a)) : t.dims[a]!;
+  const stride = opset < 13 ? 1 : sizeOf(t.dims.slice(a + 1));
+  const outer = t.data.length / (inner * stride);
+  const data = new Float32Array(t.data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let s = 0; s < stride; s++) {
+      const base = o * inner * stride + s;
+      let max = -Infinity;
+      for (let k = 0; k < inner; k++) max = Math.max(max, t.data[base + k * stride]!);
+      let sum = 0;
+      for (let k = 0; k < inner; k++) sum += data[base + k * stride] = Math.exp(t.data[base + k * stride]! - max);
+      for (let k = 0; k < inner; k++) data[base + k * stride]! /= sum;
+    }
+  }
+  return { dims: t.dims, data };
+}
+
+export function concat(tensors: readonly Tensor[], axis: number, where: string): Tensor {
+  const first = tensors[0]!;
+  const rank = first.dims.length;
+  const a = axis < 0 ? axis + rank : axis;
+  for (const t of tensors) {
+    if (t.dims.length !== rank || t.dims.some((d, k) => k !== a && d !== first.dims[k])) {
+      throw new ModelImportError(`${where}: cannot concatenate [${t.dims.join(', ')}] with [${first.dims.join(', ')}] on axis ${axis}`);
+    }
+  }
+  const dims = first.dims.map((d, k) => (k === a ? tensors.reduce((n, t) => n + t.dims[a]!, 0) : d));
+  const outer = sizeOf(first.dims.slice(0, a));
+  const data = new Float32Array(sizeOf(dims));
+  let offset = 0;
+  for (let o = 0; o < outer; o++) {
+    for (const t of tensors) {
+      const block = sizeOf(t.dims.slice(a));
+      data.set(t.data.subarray(o * block, (o + 1) * block), offset);
+      offset += block;
+    }
+  }
+  return { dims, data };
+}
+
+/** `[m, k] · [k, n]`, accumulated in double precision. */
+export function matmul2d(a: Tensor, b: Tensor, where: string): Tensor {
+  const [m, k] = a.dims as [number, number];
+  const [k2, n] = b.dims as [number, number];
+  if (a.dims.length !== 2 || b.dims.length !== 2 || k !== k2) {
+    throw new ModelImportError(`${where}: cannot multiply [${a.dims.join(', ')}] by [${b.dims.join(', ')}] (2-D matrices with matching inner size are supported)`);
+  }
+  const data = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += a.data[i * k + p]! * b.data[p * n + j]!;
+      data[i * n + j] = sum;
+    }
+  }
+  return { dims: [m, n], data };
+}
