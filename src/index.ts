@@ -4,3 +4,7 @@ export { RrmInputError } from './layers/validate.js';
 export type { KernelBackend, ConvEngine, PreparedWeights, DeltaResult } from './kernels/backend.js';
 export { jsBackend } from './kernels/js-backend.js';
 export type { ConvGeometry, Padding } from './kernels/geometry.js';
+export { syntheticScene, sceneFrames, type SceneOptions } from './demo/scene.js';
+export { demoNetwork, type DemoNetworkOptions } from './demo/network.js';
+export { summarize, formatSummary, quantile, type FrameRecord, type RunSummary, type LayerSummary } from './report/run-summary.js';
+export { renderActivityPlot, writeActivityPlot, type ActivityPlotOptions } from './report/activity-plot.js';

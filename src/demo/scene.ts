@@ -3,7 +3,7 @@
  * sensor noise on a fraction of pixels, and one scene cut. What a static surveillance camera sees,
  * generated so that `npm start` and the tests need nothing but the repository.
  */
-import { Observable } from 'rxjs';
+import { interval, map, Observable, take } from 'rxjs';
 import type { Frame } from '../types.js';
 import { gaussian, seededRandom } from './random.js';
 
@@ -18,6 +18,8 @@ export interface SceneOptions {
   readonly objects?: number;
   readonly fps?: number;
   readonly seed?: number;
+  /** Emit at `fps` in real time (like a camera) instead of as fast as the consumer pulls. */
+  readonly realtime?: boolean;
 }
 
 interface MovingObject {
@@ -31,6 +33,14 @@ interface MovingObject {
 
 /** Frames of the scene as a cold Observable (RGB, 3 channels). */
 export function syntheticScene(options: SceneOptions = {}): Observable<Frame> {
+  if (options.realtime) {
+    return new Observable<Frame>((subscriber) => {
+      const frames = sceneFrames(options);
+      return interval(1000 / (options.fps ?? 15))
+        .pipe(take(options.frames ?? 90), map(() => frames.next().value as Frame))
+        .subscribe(subscriber);
+    });
+  }
   return new Observable<Frame>((subscriber) => {
     for (const frame of sceneFrames(options)) {
       if (subscriber.closed) return;

@@ -1,0 +1,27 @@
+// Every example runs, as a user would run it (`npm run example -- <name>`), so that none rots.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import t from 'tap';
+
+const root = new URL('../', import.meta.url);
+/** What each example must print; a new example without an entry here fails the test. */
+const expectations: Record<string, { output: RegExp; args?: string[] }> = {
+  demo: { output: /rx-rrm, exact \(τ = 0\)[\s\S]*max deviation\s+\d[\s\S]*activity plot/ },
+  'custom-pipeline': { output: /frames 50-59: scores .*; multiply-adds [\d.]+% of dense/ },
+  keyframes: { output: /frame 0: keyframe[\s\S]*frame 60: keyframe/ },
+};
+
+for (const file of readdirSync(new URL('examples/', root)).filter((f) => f.endsWith('.ts'))) {
+  const name = file.slice(0, -3);
+  t.test(`example ${name}`, async (t) => {
+    const expected = expectations[name];
+    if (!expected) return t.fail(`examples/${file} has no expectation in test/examples.test.ts`);
+    const result = spawnSync(process.execPath, ['scripts/run-example.mjs', name, ...(expected.args ?? [])], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    t.equal(result.status, 0, `exit code (stderr: ${result.stderr.slice(-500)})`);
+    t.match(result.stdout, expected.output);
+  });
+}
