@@ -5,7 +5,7 @@
 import { ModelImportError } from './errors.js';
 import type { OnnxNode } from './graph.js';
 import { binaryOf, BINARY_OPS, unaryFunction, unaryOf, UNARY_OPS } from './pointwise.js';
-import { binary, concat, flattenDims, matmul2d, reshapeDims, sizeOf, softmax, transpose, unary, type Tensor } from './tensor.js';
+import { binary, concat, flattenDims, matmul, reshapeDims, sizeOf, softmax, transpose, unary, type Tensor } from './tensor.js';
 
 export type DenseEvaluator = (inputs: readonly (Tensor | undefined)[]) => Tensor;
 
@@ -65,7 +65,7 @@ export function denseEvaluator(node: OnnxNode, opset: number, constant: (name: s
       return (inputs) => concat(inputs.filter((t): t is Tensor => t !== undefined), axis, where);
     }
     case 'MatMul':
-      return (inputs) => matmul2d(first(inputs), inputs[1]!, where);
+      return (inputs) => matmul(first(inputs), inputs[1]!, where);
     case 'Gemm':
       return gemmEvaluator(node, where);
     case 'BatchNormalization':
@@ -83,7 +83,7 @@ function gemmEvaluator(node: OnnxNode, where: string): DenseEvaluator {
   return (inputs) => {
     const A = transA ? transpose(inputs[0]!, [1, 0]) : inputs[0]!;
     const B = transB ? transpose(inputs[1]!, [1, 0]) : inputs[1]!;
-    const product = matmul2d(A, B, where);
+    const product = matmul(A, B, where);
     const scaled = unary(product, (x) => alpha * x);
     const C = inputs[2];
     return C ? binary(scaled, C, (x, c) => x + beta * c, where) : scaled;

@@ -44,8 +44,11 @@ export function checkSupported(graph: OnnxGraph): void {
     if (node.opType === 'BatchNormalization' && (node.attributes.int('training_mode', 0) === 1 || node.outputs.filter(Boolean).length > 1)) {
       throw new ModelImportError(`BatchNormalization node '${node.name}': training mode (running-statistics outputs) is not supported; export the model for inference`);
     }
-    if (node.opType === 'Dropout' && node.outputs.filter(Boolean).length > 1) {
-      throw new ModelImportError(`Dropout node '${node.name}': the mask output is not supported (inference only)`);
+    if (node.opType === 'Dropout') {
+      const trainingMode = node.inputs[2] ? graph.constants.get(node.inputs[2]) : undefined;
+      if (node.outputs.filter(Boolean).length > 1 || (node.inputs[2] && (!trainingMode || trainingMode.data[0] !== 0))) {
+        throw new ModelImportError(`Dropout node '${node.name}': training mode and the mask output are not supported (inference only)`);
+      }
     }
   }
 }

@@ -163,20 +163,33 @@ export function concat(tensors: readonly Tensor[], axis: number, where: string):
   return { dims, data };
 }
 
-/** `[m, k] · [k, n]`, accumulated in double precision. */
-export function matmul2d(a: Tensor, b: Tensor, where: string): Tensor {
-  const [m, k] = a.dims as [number, number];
-  const [k2, n] = b.dims as [number, number];
-  if (a.dims.length !== 2 || b.dims.length !== 2 || k !== k2) {
-    throw new ModelImportError(`${where}: cannot multiply [${a.dims.join(', ')}] by [${b.dims.join(', ')}] (2-D matrices with matching inner size are supported)`);
-  }
-  const data = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += a.data[i * k + p]! * b.data[p * n + j]!;
-      data[i * n + j] = sum;
+/**
+ * ONNX MatMul (numpy semantics): `[..., m, k] · [..., k, n]` with broadcast batch dimensions; a 1-D
+ * operand is a row (left) or column (right) vector. Accumulated in double precision.
+ */
+export function matmul(a: Tensor, b: Tensor, where: string): Tensor {
+  if (a.dims.length === 0 || b.dims.length === 0) throw new ModelImportError(`${where}: MatMul needs operands of rank >= 1`);
+  const left = a.dims.length === 1 ? [1, a.dims[0]!] : a.dims;
+  const right = b.dims.length === 1 ? [b.dims[0]!, 1] : b.dims;
+  const [m, k] = left.slice(-2) as [number, number];
+  const [k2, n] = right.slice(-2) as [number, number];
+  if (k !== k2) throw new ModelImportError(`${where}: cannot multiply [${a.dims.join(', ')}] by [${b.dims.join(', ')}]: inner sizes ${k} and ${k2} differ`);
+  const batch = broadcastDims(left.slice(0, -2), right.slice(0, -2), where);
+  const count = sizeOf(batch);
+  const leftBatch = expandTo({ dims: [...left.slice(0, -2), m * k], data: a.data }, [...batch, m * k]);
+  const rightBatch = expandTo({ dims: [...right.slice(0, -2), k * n], data: b.data }, [...batch, k * n]);
+  const data = new Float32Array(count * m * n);
+  for (let q = 0; q < count; q++) {
+    const ao = q * m * k;
+    const bo = q * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum += leftBatch[ao + i * k + p]! * rightBatch[bo + p * n + j]!;
+        data[q * m * n + i * n + j] = sum;
+      }
     }
   }
-  return { dims: [m, n], data };
+  const dims = [...batch, ...(a.dims.length === 1 ? [] : [m]), ...(b.dims.length === 1 ? [] : [n])];
+  return { dims, data };
 }

@@ -1,0 +1,145 @@
+// ONNX backend conformance: every case of the suite that exercises a supported operator, run through
+// loadOnnx and compared with the suite's expected outputs. The case's first input is the image
+// stream; its other inputs (weights, second operands) are bound as constants. Each case runs two
+// frames, a perturbed input then the real one, so the compared output comes from the delta path.
+import { firstValueFrom, from, toArray } from 'rxjs';
+import t from 'tap';
+import { SUPPORTED_OPERATORS } from '../../src/model/index.js';
+import { modelFromBytes } from '../../src/model/model.js';
+import { ModelImportError } from '../../src/model/errors.js';
+import { denseEvaluator, hasDenseForm } from '../../src/model/dense-ops.js';
+import { readGraph } from '../../src/model/graph.js';
+import { decodeModel } from '../../src/model/onnx-proto.js';
+import { checkSupported } from '../../src/model/operators.js';
+import type { Tensor } from '../../src/model/tensor.js';
+import type { FeatureMap } from '../../src/types.js';
+import { CONFORMANCE_DIR, conformanceCases, isFloat, type ConformanceCase } from '../helpers/onnx-conformance.js';
+
+const TOLERANCE = 1e-4;
+
+/** Why a case is out of rx-rrm's scope, or undefined when it applies. */
+function notApplicable(c: ConformanceCase): string | undefined {
+  const unsupported = c.operators.filter((op) => !SUPPORTED_OPERATORS.includes(op));
+  if (unsupported.length > 0) return `uses unsupported operators (${unsupported.join(', ')})`;
+  // Bound inputs may be integer (Reshape's shape); the streamed input and the outputs must be float.
+  if (c.inputs.some((v) => !v.tensor) || [c.inputs[0]!, ...c.expected].some((v) => !isFloat(v.elementType) || !v.tensor)) {
+    return 'non-float image input or output (integer, bool, sequence or optional types)';
+  }
+  const dims = c.inputs[0]?.tensor?.dims ?? [];
+  if (dims[0] !== 1) return dims.length === 4 || dims.length === 2 ? 'batch > 1' : `input is ${dims.length}-D, not a batch-1 NCHW image`;
+  if (dims.length !== 4 && dims.length !== 2) return `input is ${dims.length}-D, not a batch-1 NCHW image`;
+  return undefined;
+}
+
+function inputMap(data: Float32Array, dims: readonly number[], index: number): FeatureMap {
+  const [, channels = 1, height = 1, width = 1] = dims;
+  const hwc = new Float32Array(data.length);
+  const plane = height * width;
+  for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) hwc[p * channels + c] = data[c * plane + p]!;
+  return { data: hwc, height, width, channels, index, timestamp: index * 40, keyframe: false, stats: [] };
+}
+
+async function runCase(c: ConformanceCase): Promise<{ worst: number; details: string }> {
+  const [first, ...bound] = c.inputs;
+  const model = modelFromBytes(c.model, { bindInputs: Object.fromEntries(bound.map((i) => [i.name, i.tensor!])) });
+  const input = first!.tensor!;
+  const perturbed = input.data.map((v, i) => v + 0.25 * Math.sin(i));
+  const outputs = await firstValueFrom(from([inputMap(perturbed, input.dims, 0), inputMap(input.data, input.dims, 1)]).pipe(model.operator(), toArray()));
+  const last = outputs[1]!;
+  let worst = 0;
+  const details: string[] = [];
+  for (const { name, tensor } of c.expected) {
+    const actual = last.outputs[name];
+    if (!actual) throw new Error(`output '${name}' missing`);
+    if (actual.dims.join() !== tensor!.dims.join()) throw new Error(`output '${name}' has dims [${actual.dims}] expected [${tensor!.dims}]`);
+    const magnitude = Math.max(1, ...Array.from(tensor!.data, Math.abs));
+    let diff = 0;
+    for (let i = 0; i < tensor!.data.length; i++) diff = Math.max(diff, Math.abs(actual.data[i]! - tensor!.data[i]!));
+    worst = Math.max(worst, diff / magnitude);
+    details.push(`${name}: max |Δ| ${diff.toExponential(2)}`);
+  }
+  return { worst, details: details.join(', ') };
+}
+
+/** Runs every node of the case on dense ONNX-order tensors; undefined when an operator has no dense form. */
+function denseCheck(c: ConformanceCase): { worst: number; details: string } | undefined {
+  const [first, ...bound] = c.inputs;
+  if (!first?.tensor || !c.expected.every((e) => e.tensor && isFloat(e.elementType))) return undefined;
+  let graph;
+  try {
+    graph = readGraph(decodeModel(c.model), { bindInputs: Object.fromEntries(bound.map((i) => [i.name, i.tensor!])) });
+    checkSupported(graph);
+  } catch (error) {
+    if (error instanceof ModelImportError) return undefined;
+    throw error;
+  }
+  if (!graph.nodes.every((n) => hasDenseForm(n.opType))) return undefined;
+  const values = new Map<string, Tensor>(graph.constants);
+  values.set(first.name, first.tensor);
+  for (const node of graph.nodes) {
+    const evaluate = denseEvaluator(node, graph.opset, (name) => graph.constants.get(name));
+    values.set(node.outputs[0]!, evaluate(node.inputs.map((i) => (i === '' ? undefined : values.get(i)))));
+  }
+  let worst = 0;
+  const details: string[] = [];
+  for (const { name, tensor } of c.expected) {
+    const actual = values.get(name)!;
+    if (actual.dims.join() !== tensor!.dims.join()) return { worst: Infinity, details: `${name}: dims [${actual.dims}] expected [${tensor!.dims}]` };
+    const magnitude = Math.max(1, ...Array.from(tensor!.data, Math.abs));
+    let diff = 0;
+    for (let i = 0; i < tensor!.data.length; i++) diff = Math.max(diff, Math.abs(actual.data[i]! - tensor!.data[i]!));
+    worst = Math.max(worst, diff / magnitude);
+    details.push(`${name}: max |Δ| ${diff.toExponential(2)}`);
+  }
+  return { worst, details: details.join(', ') };
+}
+
+t.test('ONNX backend conformance cases of the supported operators', async (t) => {
+  const cases = conformanceCases(SUPPORTED_OPERATORS);
+  if (cases.length === 0) {
+    t.comment(`${CONFORMANCE_DIR} is missing: install the Debian package libonnx-testdata to run the conformance cases`);
+    t.skip('conformance data not installed');
+    return;
+  }
+  const inapplicable = new Map<string, string[]>();
+  let applicable = 0;
+  let passing = 0;
+  let denseApplicable = 0;
+  let densePassing = 0;
+  for (const c of cases) {
+    let reason = notApplicable(c);
+    if (reason === undefined) {
+      try {
+        modelFromBytes(c.model, { bindInputs: Object.fromEntries(c.inputs.slice(1).map((i) => [i.name, i.tensor!])) });
+      } catch (error) {
+        // Load-time refusals of out-of-scope forms (1-D/3-D windows, training mode, mask outputs) are n/a.
+        if (!(error instanceof ModelImportError)) throw error;
+        reason = error.message.replace(/node '[^']*'/, 'node');
+      }
+    }
+    if (reason !== undefined) {
+      inapplicable.set(reason, [...(inapplicable.get(reason) ?? []), c.name]);
+      if (!reason.startsWith('input is') && reason !== 'batch > 1') continue;
+      // Not an image stream, but the operator also runs on dense tensors (detection heads, constant
+      // folding): check that path on the case instead, counted separately.
+      const dense = denseCheck(c);
+      if (dense === undefined) continue;
+      denseApplicable++;
+      t.ok(dense.worst <= TOLERANCE, `${c.name} on the dense tensor path: ${dense.details}`);
+      if (dense.worst <= TOLERANCE) densePassing++;
+      continue;
+    }
+    applicable++;
+    try {
+      const { worst, details } = await runCase(c);
+      t.ok(worst <= TOLERANCE, `${c.name} (${c.operators.join(', ')}): ${details}`, { worst });
+      if (worst <= TOLERANCE) passing++;
+    } catch (error) {
+      t.fail(`${c.name}: ${(error as Error).message}`);
+    }
+  }
+  t.comment(`conformance: ${cases.length} cases found for the supported operators, ${applicable} applicable, ${passing} passing`);
+  t.comment(`dense tensor path: ${denseApplicable} of the cases without an image input checked there, ${densePassing} passing`);
+  for (const [reason, names] of inapplicable) t.comment(`n/a (${names.length}): ${reason}: ${names.join(' ')}`);
+  t.ok(applicable >= 40, `at least 40 cases applicable to the image path (${applicable})`);
+});
