@@ -1,0 +1,260 @@
+/**
+ * Kernel benchmark: the wasm SIMD backend beside the plain-JS backend and onnxruntime-node, side by
+ * side in one run. Every figure is the median of at least 5 timed runs after a warm-up (run with
+ * `node --no-liftoff` as well to skip V8's baseline wasm tier).
+ *
+ *   node --no-liftoff --loader ts-node/esm --no-warnings bench/kernels.bench.ts
+ */
+import { pathToFileURL } from 'node:url';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import type { ConvEngine, KernelBackend } from '../src/kernels/backend.js';
+import { denseConvMacs, resolveWindow, type ConvGeometry } from '../src/kernels/geometry.js';
+import { jsBackend } from '../src/kernels/js-backend.js';
+import { packConvWeights } from '../src/kernels/pack.js';
+import { wasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
+
+const { onnx } = onnxProto;
+const RUNS = 7;
+
+interface Layer {
+  readonly label: string;
+  readonly geometry: ConvGeometry;
+  readonly weight: Float32Array;
+  readonly bias: Float32Array;
+}
+
+function convLayer(label: string, size: [number, number], inC: number, outC: number, kernel: number, stride: number, groups: number): Layer {
+  const [inHeight, inWidth] = size;
+  const w = resolveWindow(inHeight, inWidth, { kernel: [kernel, kernel], stride: [stride, stride], dilation: [1, 1], padding: (kernel - 1) >> 1 });
+  const geometry: ConvGeometry = {
+    inHeight, inWidth, inChannels: inC, outHeight: w.outHeight, outWidth: w.outWidth, outChannels: outC,
+    kernelHeight: kernel, kernelWidth: kernel, strideH: stride, strideW: stride, dilationH: 1, dilationW: 1,
+    padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight, groups,
+  };
+  const random = seeded(label.length * 7919);
+  return { label, geometry, weight: randomArray(random, outC * (inC / groups) * kernel * kernel), bias: randomArray(random, outC) };
+}
+
+function createEngine(backend: KernelBackend, layer: Layer): ConvEngine {
+  const g = layer.geometry;
+  const packed = packConvWeights(layer.weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth);
+  return backend.createConvEngine(g, { packed, bias: layer.bias });
+}
+
+/** Median milliseconds per call of `step`, over `RUNS` runs of `repeats` calls, after `warmup` calls. */
+async function timeIt(step: () => unknown, repeats: number, warmup = repeats * 3): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step();
+  const runs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const started = performance.now();
+    for (let i = 0; i < repeats; i++) await step();
+    runs.push((performance.now() - started) / repeats);
+  }
+  return median(runs);
+}
+
+/** A one-Conv ONNX model (NCHW), built with the onnx-proto message classes. */
+function convModel(layer: Layer): Uint8Array {
+  const g = layer.geometry;
+  const tensor = (name: string, dims: number[], data: Float32Array) =>
+    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(0)) });
+  const valueInfo = (name: string, dims: number[]) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((dimValue) => ({ dimValue })) } } },
+    });
+  const ints = (name: string, values: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
+  const node = onnx.NodeProto.create({
+    opType: 'Conv', input: ['x', 'w', 'b'], output: ['y'],
+    attribute: [
+      ints('kernel_shape', [g.kernelHeight, g.kernelWidth]), ints('strides', [g.strideH, g.strideW]),
+      ints('dilations', [g.dilationH, g.dilationW]), ints('pads', [g.padTop, g.padLeft, g.padBottom, g.padRight]),
+      onnx.AttributeProto.create({ name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: g.groups }),
+    ],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8, producerName: 'rx-rrm-bench', opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'conv', node: [node],
+      initializer: [
+        tensor('w', [g.outChannels, g.inChannels / g.groups, g.kernelHeight, g.kernelWidth], layer.weight),
+        tensor('b', [g.outChannels], layer.bias),
+      ],
+      input: [valueInfo('x', [1, g.inChannels, g.inHeight, g.inWidth])],
+      output: [valueInfo('y', [1, g.outChannels, g.outHeight, g.outWidth])],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+async function onnxruntimeMs(layer: Layer, threads: number, repeats: number): Promise<number> {
+  const session = await ort.InferenceSession.create(convModel(layer), {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  });
+  const g = layer.geometry;
+  const x = new ort.Tensor('float32', randomArray(seeded(1), g.inChannels * g.inHeight * g.inWidth), [1, g.inChannels, g.inHeight, g.inWidth]);
+  const ms = await timeIt(() => session.run({ x }), repeats);
+  await session.release();
+  return ms;
+}
+
+const gflops = (layer: Layer, ms: number) => (2 * denseConvMacs(layer.geometry)) / (ms * 1e6);
+
+async function denseTable(layer: Layer): Promise<{ wasmMs: number }> {
+  const input = randomArray(seeded(2), layer.geometry.inHeight * layer.geometry.inWidth * layer.geometry.inChannels);
+  const js = createEngine(jsBackend, layer);
+  const wasm = createEngine(wasmBackend, layer);
+  const rows: [string, number][] = [
+    ['plain JS dense', await timeIt(() => js.keyframe(input), 2, 2)],
+    ['wasm SIMD dense', await timeIt(() => wasm.keyframe(input), 20)],
+    ['onnxruntime-node, 1 thread', await onnxruntimeMs(layer, 1, 20)],
+    ['onnxruntime-node, 2 threads', await onnxruntimeMs(layer, 2, 20)],
+  ];
+  js.dispose();
+  wasm.dispose();
+  const ort1 = rows[2]![1];
+  console.log(`\nDense ${layer.label} (${(denseConvMacs(layer.geometry) / 1e6).toFixed(1)} M multiply-adds)\n`);
+  console.log('| implementation | ms | GFLOP/s | throughput vs onnxruntime 1 thread |\n| --- | --- | --- | --- |');
+  for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(3)} | ${gflops(layer, ms).toFixed(1)} | ${(ort1 / ms).toFixed(2)}x |`);
+  return { wasmMs: rows[1]![1] };
+}
+
+/** Two inputs that differ at `fraction` of the pixels: alternating them makes every update integrate those pixels. */
+function alternatingInputs(layer: Layer, fraction: number): { a: Float32Array; b: Float32Array; changed: Int32Array } {
+  const g = layer.geometry;
+  const random = seeded(Math.round(fraction * 1000) + 3);
+  const a = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
+  const b = a.slice();
+  const pixels = g.inHeight * g.inWidth;
+  const count = Math.round(fraction * pixels);
+  // A random set of exactly `count` pixels (partial Fisher-Yates), listed in scan order like upstream changes.
+  const order = Int32Array.from({ length: pixels }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (pixels - i));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const changed = order.slice(0, count).sort();
+  for (const p of changed) for (let c = 0; c < g.inChannels; c++) b[p * g.inChannels + c]! += random() + 0.1;
+  return { a, b, changed };
+}
+
+async function sparseTable(layer: Layer, wasmDenseMs: number): Promise<void> {
+  const fractions = [0.01, 0.05, 0.1, 0.25, 0.5, 1];
+  console.log(`\nSparse delta update, ${layer.label}: forced sparse (dense fallback off), median ms per frame\n`);
+  console.log('| active pixels | JS sparse | wasm sparse, full scan | wasm sparse, candidates | wasm dense / wasm sparse (scan) | (candidates) | JS dense-equivalent speed-up |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const wasmSparse: number[] = [];
+  for (const fraction of fractions) {
+    const { a, b, changed } = alternatingInputs(layer, fraction);
+    const js = createEngine(jsBackend, layer);
+    const wasm = createEngine(wasmBackend, layer);
+    js.keyframe(a);
+    wasm.keyframe(a);
+    let flip = false;
+    const step = (engine: ConvEngine, candidates: Int32Array | null) => () => {
+      flip = !flip;
+      engine.update(flip ? b : a, 0, candidates, candidates ? candidates.length : 0, 1);
+    };
+    const jsMs = await timeIt(step(js, null), fraction <= 0.1 ? 4 : 2, 2);
+    const scanMs = await timeIt(step(wasm, null), 20);
+    const candidateMs = await timeIt(step(wasm, changed), 20);
+    wasmSparse.push(scanMs);
+    js.dispose();
+    wasm.dispose();
+    console.log(
+      `| ${(fraction * 100).toFixed(0)}% | ${jsMs.toFixed(3)} | ${scanMs.toFixed(3)} | ${candidateMs.toFixed(3)} | ${(wasmDenseMs / scanMs).toFixed(1)}x | ${(wasmDenseMs / candidateMs).toFixed(1)}x | |`,
+    );
+  }
+  console.log(`\nwasm crossover (sparse full-scan time = dense time): ${crossover(fractions, wasmSparse, wasmDenseMs)}`);
+}
+
+/** Linear interpolation of the active fraction where the sparse time reaches the dense time. */
+function crossover(fractions: number[], sparseMs: number[], denseMs: number): string {
+  for (let i = 1; i < fractions.length; i++) {
+    if (sparseMs[i]! >= denseMs) {
+      const f0 = fractions[i - 1]!, f1 = fractions[i]!, t0 = sparseMs[i - 1]!, t1 = sparseMs[i]!;
+      return `${((f0 + ((denseMs - t0) / (t1 - t0)) * (f1 - f0)) * 100).toFixed(0)}% active pixels`;
+    }
+  }
+  return 'above 100% (sparse never loses)';
+}
+
+async function detectionTable(layer: Layer): Promise<void> {
+  const g = layer.geometry;
+  const input = randomArray(seeded(5), g.inHeight * g.inWidth * g.inChannels);
+  const wasm = createEngine(wasmBackend, layer);
+  const js = createEngine(jsBackend, layer);
+  wasm.keyframe(input);
+  js.keyframe(input);
+  const none = new Int32Array(0);
+  const onePercent = Int32Array.from({ length: Math.round(0.01 * g.inHeight * g.inWidth) }, (_, i) => i * 97 % (g.inHeight * g.inWidth)).sort();
+  console.log(`\nActivity detection on an unchanged frame, ${layer.label} (input copy + scan, no active pixels)\n`);
+  console.log('| scan | JS ms | wasm ms |\n| --- | --- | --- |');
+  for (const [name, candidates] of [['every pixel', null], ['1% candidates', onePercent], ['no candidates', none]] as const) {
+    const jsMs = await timeIt(() => js.update(input, 0, candidates, candidates ? candidates.length : 0, 1), 20);
+    const wasmMs = await timeIt(() => wasm.update(input, 0, candidates, candidates ? candidates.length : 0, 1), 50);
+    console.log(`| ${name} | ${jsMs.toFixed(4)} | ${wasmMs.toFixed(4)} |`);
+  }
+  wasm.dispose();
+  js.dispose();
+}
+
+async function ultrafaceTable(): Promise<void> {
+  const layers = [
+    convLayer('depthwise 3x3, 32ch, 120x160, stride 1', [120, 160], 32, 32, 3, 1, 32),
+    convLayer('depthwise 3x3, 32ch, 120x160, stride 2', [120, 160], 32, 32, 3, 2, 32),
+    convLayer('depthwise 3x3, 64ch, 60x80, stride 1', [60, 80], 64, 64, 3, 1, 64),
+    convLayer('depthwise 5x5, 64ch, 60x80, stride 1', [60, 80], 64, 64, 5, 1, 64),
+    convLayer('pointwise 1x1, 64->64, 60x80', [60, 80], 64, 64, 1, 1, 1),
+    convLayer('pointwise 1x1, 32->64, 120x160', [120, 160], 32, 64, 1, 1, 1),
+    convLayer('pointwise 1x1, 128->128, 30x40', [30, 40], 128, 128, 1, 1, 1),
+  ];
+  console.log('\nUltraFace-style layers, dense: wasm vs onnxruntime-node 1 thread (median ms)\n');
+  console.log('| layer | wasm ms | wasm GFLOP/s | onnxruntime ms | onnxruntime GFLOP/s | wasm throughput / onnxruntime |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const layer of layers) {
+    const g = layer.geometry;
+    const input = randomArray(seeded(4), g.inHeight * g.inWidth * g.inChannels);
+    const wasm = createEngine(wasmBackend, layer);
+    const wasmMs = await timeIt(() => wasm.keyframe(input), 50);
+    wasm.dispose();
+    const ortMs = await onnxruntimeMs(layer, 1, 50);
+    console.log(`| ${layer.label} | ${wasmMs.toFixed(3)} | ${gflops(layer, wasmMs).toFixed(1)} | ${ortMs.toFixed(3)} | ${gflops(layer, ortMs).toFixed(1)} | ${(ortMs / wasmMs).toFixed(2)}x |`);
+  }
+}
+
+export async function run(): Promise<void> {
+  const status = wasmKernelStatus();
+  if (!status.available) {
+    console.log(`kernels bench: skipped, ${status.reason}`);
+    return;
+  }
+  console.log(`kernels bench: node ${process.version}, ${RUNS} runs per figure (median), flags: ${process.execArgv.join(' ') || '(none)'}`);
+  const main = convLayer('3x3 conv 64->64 on 56x56', [56, 56], 64, 64, 3, 1, 1);
+  const { wasmMs } = await denseTable(main);
+  await sparseTable(main, wasmMs);
+  await detectionTable(main);
+  await ultrafaceTable();
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(random: () => number, length: number): Float32Array {
+  return Float32Array.from({ length }, () => random() * 2 - 1);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

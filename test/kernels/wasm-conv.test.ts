@@ -1,0 +1,187 @@
+// The WebAssembly SIMD engine against the naive reference and the plain-JS engine, over random shapes.
+import fc from 'fast-check';
+import t from 'tap';
+import type { ConvEngine, PreparedWeights } from '../../src/kernels/backend.js';
+import type { ConvGeometry } from '../../src/kernels/geometry.js';
+import { jsBackend } from '../../src/kernels/js-backend.js';
+import { packConvWeights } from '../../src/kernels/pack.js';
+import { convReference } from '../../src/kernels/reference/conv.js';
+import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
+import { convCase } from '../helpers/geometry.js';
+import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
+import { prng, randomArray } from '../helpers/random.js';
+
+const status = wasmKernelStatus();
+if (!status.available) {
+  t.skip(`wasm kernels not available: ${status.reason}`);
+} else {
+  const tolerance = (expected: Float32Array) => 1e-5 * Math.max(1, ...expected.map(Math.abs));
+
+  const layer = (g: ConvGeometry, random: () => number) => {
+    const weight = randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth);
+    const bias = random() < 0.5 ? randomArray(random, g.outChannels) : undefined;
+    const prepared: PreparedWeights = { packed: packConvWeights(weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth), bias };
+    return { weight, bias, prepared };
+  };
+
+  t.test('wasm keyframe equals the reference on random shapes (kernel 1-7, stride, dilation, padding, groups, 64 channels)', async (t) => {
+    fc.assert(
+      fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), ({ geometry: g }, seed) => {
+        const random = prng(seed);
+        const { weight, bias, prepared } = layer(g, random);
+        const input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
+        const engine = wasmBackend.createConvEngine(g, prepared);
+        engine.keyframe(input);
+        const expected = convReference(g, weight, bias, input);
+        const ok = maxAbsDiff(engine.projection, expected) <= tolerance(expected);
+        engine.dispose();
+        return ok;
+      }),
+      { numRuns: 300 },
+    );
+    t.pass('300 random layers');
+  });
+
+  t.test('wasm deltas: keyframe then random sparse deltas equal the reference, with the JS engine’s MAC counts and touched pixels', async (t) => {
+    fc.assert(
+      fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), fc.boolean(), ({ geometry: g }, seed, useCandidates) => {
+        const random = prng(seed);
+        const { weight, bias, prepared } = layer(g, random);
+        const wasm = wasmBackend.createConvEngine(g, prepared);
+        const js = jsBackend.createConvEngine(g, prepared);
+        let input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
+        wasm.keyframe(input);
+        js.keyframe(input);
+        try {
+          for (let frame = 0; frame < 4; frame++) {
+            const next = perturbPixels(input, g.inChannels, random() * random(), random);
+            const candidates = useCandidates ? changedPixels(input, next, g.inChannels) : null;
+            const count = candidates ? candidates.length : 0;
+            const w = wasm.update(next, 0, candidates, count, 1);
+            const j = js.update(next, 0, candidates, count, 1);
+            input = next;
+            const expected = convReference(g, weight, bias, input);
+            if (maxAbsDiff(wasm.projection, expected) > tolerance(expected)) return false;
+            if (w.activePixels !== j.activePixels || w.macs !== j.macs || w.dense || w.touchedCount !== j.touchedCount) return false;
+            const wasmTouched = Array.from(w.touched.subarray(0, w.touchedCount)).sort((a, b) => a - b);
+            const jsTouched = Array.from(j.touched.subarray(0, j.touchedCount)).sort((a, b) => a - b);
+            if (wasmTouched.join() !== jsTouched.join()) return false;
+          }
+          return true;
+        } finally {
+          wasm.dispose();
+        }
+      }),
+      { numRuns: 200 },
+    );
+    t.pass('200 random layers, 4 delta frames each');
+  });
+
+  t.test('thresholded deltas defer sub-threshold change exactly like the JS engine, and the dense fallback agrees', async (t) => {
+    const random = prng(11);
+    for (const groups of [1, 2, 24]) {
+      const g = geometry(10, 12, 24, 24, 3, 1, groups);
+      const { prepared } = layer(g, random);
+      const wasm = wasmBackend.createConvEngine(g, prepared);
+      const js = jsBackend.createConvEngine(g, prepared);
+      let input = randomArray(random, 10 * 12 * 24);
+      wasm.keyframe(input);
+      js.keyframe(input);
+      for (let frame = 0; frame < 20; frame++) {
+        input = perturbPixels(input, 24, frame % 5 === 4 ? 0.9 : 0.3, random, 0.2);
+        const w = wasm.update(input, 0.05, null, 0, 0.5);
+        const j = js.update(input, 0.05, null, 0, 0.5);
+        t.same([w.activePixels, w.macs, w.dense], [j.activePixels, j.macs, j.dense], `groups ${groups}, frame ${frame}: counts`);
+        t.ok(maxAbsDiff(wasm.projection, js.projection) < 1e-4, `groups ${groups}, frame ${frame}: projection`);
+      }
+      wasm.dispose();
+    }
+  });
+
+  t.test('a NaN or Infinity on an active pixel throws the JS engine’s RangeError', async (t) => {
+    const g = geometry(5, 6, 4, 8, 3, 1, 1);
+    const random = prng(3);
+    const { prepared } = layer(g, random);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const wasm = wasmBackend.createConvEngine(g, prepared);
+      const js = jsBackend.createConvEngine(g, prepared);
+      const input = randomArray(random, 5 * 6 * 4);
+      wasm.keyframe(input);
+      js.keyframe(input);
+      const next = input.slice();
+      next[(2 * 6 + 3) * 4 + 1] = bad;
+      const message = (engine: ConvEngine) => {
+        try {
+          engine.update(next, 0, null, 0, 1);
+          return 'no error';
+        } catch (error) {
+          return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+        }
+      };
+      const expected = message(js);
+      t.match(expected, /^RangeError: input pixel \(y=2, x=3\) channel 1/);
+      t.equal(message(wasm), expected, `${bad}`);
+      wasm.dispose();
+    }
+  });
+
+  t.test('10,000 engine create/dispose cycles leave wasm memory and live bytes unchanged', async (t) => {
+    const random = prng(5);
+    const shapes = [geometry(12, 9, 16, 8, 3, 2, 1), geometry(20, 20, 8, 8, 5, 1, 8), geometry(7, 7, 32, 16, 1, 1, 1)];
+    const layers = shapes.map((g) => layer(g, random));
+    const engines = shapes.map((g, i) => wasmBackend.createConvEngine(g, layers[i]!.prepared));
+    const runtime = await import('../../src/kernels/wasm/kernel-module.js').then((m) => m.loadWasmRuntime());
+    if (!('runtime' in runtime)) throw new Error(runtime.error);
+    const { memory, allocator } = runtime.runtime;
+    const bytesBefore = memory.buffer.byteLength;
+    const liveBefore = allocator.liveBytes;
+    for (let cycle = 0; cycle < 10000; cycle++) {
+      const k = cycle % shapes.length;
+      // New weights objects every 7th cycle exercise the shared-weights store as well.
+      const prepared = cycle % 7 === 0 ? { ...layers[k]!.prepared } : layers[k]!.prepared;
+      const engine = wasmBackend.createConvEngine(shapes[k]!, prepared);
+      if (cycle % 100 === 0) engine.keyframe(randomArray(random, shapes[k]!.inHeight * shapes[k]!.inWidth * shapes[k]!.inChannels));
+      engine.dispose();
+    }
+    t.equal(memory.buffer.byteLength, bytesBefore, 'memory size unchanged');
+    t.equal(allocator.liveBytes, liveBefore, 'live bytes unchanged');
+    for (const engine of engines) engine.dispose();
+  });
+
+  t.test('projection views stay correct after another engine grows the memory', async (t) => {
+    const random = prng(9);
+    const g = geometry(8, 8, 8, 8, 3, 1, 1);
+    const { weight, bias, prepared } = layer(g, random);
+    const engine = wasmBackend.createConvEngine(g, prepared);
+    const input = randomArray(random, 8 * 8 * 8);
+    engine.keyframe(input);
+    const big = geometry(300, 300, 64, 64, 1, 1, 1);
+    const other = wasmBackend.createConvEngine(big, layer(big, random).prepared);
+    const next = perturbPixels(input, 8, 0.3, random);
+    engine.update(next, 0, null, 0, 1);
+    t.ok(maxAbsDiff(engine.projection, convReference(g, weight, bias, next)) < 1e-4);
+    other.dispose();
+    engine.dispose();
+    t.throws(() => engine.keyframe(input), /after dispose/);
+  });
+}
+
+function geometry(h: number, w: number, inC: number, outC: number, k: number, s: number, groups: number): ConvGeometry {
+  const pad = (k - 1) >> 1;
+  return {
+    inHeight: h, inWidth: w, inChannels: inC, outHeight: Math.floor((h + 2 * pad - k) / s) + 1, outWidth: Math.floor((w + 2 * pad - k) / s) + 1,
+    outChannels: outC, kernelHeight: k, kernelWidth: k, strideH: s, strideW: s, dilationH: 1, dilationW: 1,
+    padTop: pad, padLeft: pad, padBottom: pad, padRight: pad, groups,
+  };
+}
+
+/** Pixels whose channels differ, in scan order, plus a few unchanged ones (candidates are a superset). */
+function changedPixels(before: Float32Array, after: Float32Array, channels: number): Int32Array {
+  const list: number[] = [];
+  for (let p = 0; p < before.length / channels; p++) {
+    let changed = p % 5 === 0;
+    for (let c = 0; c < channels; c++) if (before[p * channels + c] !== after[p * channels + c]) changed = true;
+    if (changed) list.push(p);
+  }
+  return Int32Array.from(list);
+}
