@@ -37,7 +37,7 @@ export function hwcToNchwInput(data: Float32Array, height: number, width: number
   return { dims: [1, channels, height, width], data: out };
 }
 
-/** Largest |a − b| divided by the largest |b| (the output's magnitude; 1 when that is below 1e-6... use floor). */
+/** Largest |a − b| divided by the largest |b| (the output's magnitude, floored at 1e-6). */
 export function relativeToMagnitude(actual: Float32Array, expected: Float32Array): number {
   let maxDiff = 0;
   let magnitude = 0;
