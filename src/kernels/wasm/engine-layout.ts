@@ -4,6 +4,7 @@
  */
 import type { ConvGeometry } from '../geometry.js';
 import { Field } from './assembly/header.js';
+import type { WeightAddresses } from './weight-store.js';
 
 export interface EngineLayout {
   /** Total bytes of the block (header and every buffer). */
@@ -22,6 +23,7 @@ export interface EngineLayout {
   readonly touchedMarks: number;
   readonly touchedList: number;
   readonly reach: number;
+  readonly denseScratch: number;
 }
 
 /** Depthwise (one input and one output channel per group) has its own kernels; everything else is general. */
@@ -53,9 +55,10 @@ export function engineLayout(g: ConvGeometry): EngineLayout {
   const touchedMarks = section(outPixels);
   const touchedList = section(outPixels * 4);
   const reach = section(taps * 8);
+  const denseScratch = section(taps * (g.inChannels / g.groups) * 4 * 4);
   return {
     bytes, paddedHeight, paddedWidth, header, integrated, staged, projection, tapOffsets,
-    activePixels, deltas, candidates, touchedMarks, touchedList, reach,
+    activePixels, deltas, candidates, touchedMarks, touchedList, reach, denseScratch,
   };
 }
 
@@ -65,8 +68,7 @@ export function writeHeader(
   base: number,
   layout: EngineLayout,
   g: ConvGeometry,
-  weights: number,
-  bias: number,
+  weights: WeightAddresses,
 ): void {
   const h = (base + layout.header) / 4;
   const fields: [Field, number][] = [
@@ -77,11 +79,12 @@ export function writeHeader(
     [Field.PadTop, g.padTop], [Field.PadLeft, g.padLeft], [Field.Groups, g.groups],
     [Field.PaddedWidth, layout.paddedWidth],
     [Field.Integrated, base + layout.integrated], [Field.Staged, base + layout.staged],
-    [Field.Weights, weights], [Field.Bias, bias], [Field.Projection, base + layout.projection],
+    [Field.Weights, weights.packed], [Field.DensePanels, weights.panels], [Field.Bias, weights.bias], [Field.Projection, base + layout.projection],
     [Field.TapOffsets, base + layout.tapOffsets], [Field.ActivePixels, base + layout.activePixels],
     [Field.Deltas, base + layout.deltas], [Field.Candidates, base + layout.candidates],
     [Field.TouchedMarks, base + layout.touchedMarks], [Field.TouchedList, base + layout.touchedList],
     [Field.TouchedCount, 0], [Field.Reach, base + layout.reach],
+    [Field.DenseScratch, base + layout.denseScratch],
   ];
   for (const [which, value] of fields) heap[h + which] = value;
   const taps = (base + layout.tapOffsets) / 4;

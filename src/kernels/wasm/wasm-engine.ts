@@ -41,12 +41,12 @@ export class WasmConvEngine implements ConvEngine {
     this.layout = engineLayout(geometry);
     this.depthwise = isDepthwise(geometry);
     this.inputPixels = geometry.inHeight * geometry.inWidth;
-    const stored = acquireWeights(runtime, weights, geometry.outChannels);
+    const stored = acquireWeights(runtime, weights, geometry);
     this.base = runtime.allocator.allocate(this.layout.bytes);
     this.header = this.base + this.layout.header;
     // Reused memory holds old values; the zero border of Ĩ and the touched marks must start at zero.
     new Uint8Array(runtime.memory.buffer, this.base, this.layout.bytes).fill(0);
-    writeHeader(new Int32Array(runtime.memory.buffer), this.base, this.layout, geometry, stored.weights, stored.bias);
+    writeHeader(new Int32Array(runtime.memory.buffer), this.base, this.layout, geometry, stored);
     this.views = this.createViews();
   }
 

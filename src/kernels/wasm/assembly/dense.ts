@@ -30,7 +30,14 @@ export function convDenseGeneral(header: usize): void {
   const weightRow = <usize>outPerGroup << 2;
   const weightTap = <usize>(inC * outPerGroup) << 2;
   const outPixel = <usize>outC << 2;
+  const panels = pointer(header, Field.DensePanels);
+  const fields = pointer(header, Field.DenseScratch);
+  const depth = taps * inPerGroup;
+  // One panel holds 8 output channels; `co * panelBytes8` is the panel of the block starting at co.
+  const panelBytes8 = <usize>(taps * inPerGroup) << 2;
+  const groupPanelBytes = <usize>((outPerGroup >> 3) << 3) * panelBytes8;
   for (let group = 0; group < groups; group++) {
+    const groupPanels = panels + <usize>group * groupPanelBytes;
     const groupIn = <usize>(group * inPerGroup) << 2;
     const groupWeights = weights + (<usize>(group * inPerGroup * outPerGroup) << 2);
     const groupOut = <usize>(group * outPerGroup) << 2;
@@ -42,9 +49,10 @@ export function convDenseGeneral(header: usize): void {
         const src = rowIn + <usize>ox * pixelStep;
         const dst = rowOut + <usize>ox * outPixel;
         let co = 0;
+        if (outPerGroup >= 8) gatherFields(src, pixelStep, tapOffsets, taps, inPerGroup, fields);
         for (; co + 8 <= outPerGroup; co += 8) {
           const c = <usize>co << 2;
-          tile4x8(src, pixelStep, groupWeights + c, weightRow, weightTap, tapOffsets, taps, inPerGroup, dst + c, outPixel, bias + groupOut + c);
+          tile4x8(fields, depth, groupPanels + <usize>co * panelBytes8, dst + c, outPixel, bias + groupOut + c);
         }
         for (; co + 4 <= outPerGroup; co += 4) {
           const c = <usize>co << 2;
@@ -63,7 +71,7 @@ export function convDenseGeneral(header: usize): void {
         let co = 0;
         for (; co + 8 <= outPerGroup; co += 8) {
           const c = <usize>co << 2;
-          tile1x8(src, groupWeights + c, weightRow, weightTap, tapOffsets, taps, inPerGroup, dst + c, bias + groupOut + c);
+          tile1x8(src, groupPanels + <usize>co * panelBytes8, tapOffsets, taps, inPerGroup, dst + c, bias + groupOut + c);
         }
         for (; co < outPerGroup; co++) {
           const c = <usize>co << 2;
@@ -74,34 +82,72 @@ export function convDenseGeneral(header: usize): void {
   }
 }
 
-@inline function tile4x8(
-  src: usize, pixelStep: usize, w: usize, weightRow: usize, weightTap: usize,
-  tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, outPixel: usize, bias: usize,
-): void {
+/**
+ * Gathers the receptive fields of 4 output pixels (starting at `src`, `pixelStep` bytes apart) into
+ * `[tap, ci, pixel]` order: the 4 pixels' values of one (tap, input channel) become adjacent, so the
+ * tile kernel reads them at constant offsets from a single pointer (an im2col of 4 rows, L1-sized).
+ */
+function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, fields: usize): void {
+  let out = fields;
+  for (let t = 0; t < taps; t++) {
+    const x0 = src + <usize>load<i32>(tapOffsets + (<usize>t << 2));
+    const x1 = x0 + pixelStep;
+    const x2 = x1 + pixelStep;
+    const x3 = x2 + pixelStep;
+    let c: usize = 0;
+    const vectorEnd = <usize>(inPerGroup & ~3) << 2;
+    for (; c < vectorEnd; c += 16) {
+      // 4x4 transpose: rows are pixels, columns channels.
+      const r0 = v128.load(x0 + c);
+      const r1 = v128.load(x1 + c);
+      const r2 = v128.load(x2 + c);
+      const r3 = v128.load(x3 + c);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(out, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+      v128.store(out, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+      v128.store(out, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      out += 64;
+    }
+    const end = <usize>inPerGroup << 2;
+    for (; c < end; c += 4) {
+      store<f32>(out, load<f32>(x0 + c));
+      store<f32>(out, load<f32>(x1 + c), 4);
+      store<f32>(out, load<f32>(x2 + c), 8);
+      store<f32>(out, load<f32>(x3 + c), 12);
+      out += 16;
+    }
+  }
+}
+
+/** 4 output pixels x 8 output channels: gathered fields (`depth` rows of 4) times one weight panel. */
+@inline function tile4x8(fields: usize, depth: i32, panel: usize, dst: usize, outPixel: usize, bias: usize): void {
   const b0 = v128.load(bias);
   const b1 = v128.load(bias, 16);
   let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-  for (let t = 0; t < taps; t++) {
-    let x = src + <usize>load<i32>(tapOffsets + (<usize>t << 2));
-    let wp = w + <usize>t * weightTap;
-    for (let ci = 0; ci < inPerGroup; ci++) {
-      const w0 = v128.load(wp);
-      const w1 = v128.load(wp, 16);
-      const x0 = v128.load32_splat(x);
-      const x1 = v128.load32_splat(x + pixelStep);
-      const x2 = v128.load32_splat(x + 2 * pixelStep);
-      const x3 = v128.load32_splat(x + 3 * pixelStep);
-      a00 = f32x4.add(a00, f32x4.mul(x0, w0));
-      a01 = f32x4.add(a01, f32x4.mul(x0, w1));
-      a10 = f32x4.add(a10, f32x4.mul(x1, w0));
-      a11 = f32x4.add(a11, f32x4.mul(x1, w1));
-      a20 = f32x4.add(a20, f32x4.mul(x2, w0));
-      a21 = f32x4.add(a21, f32x4.mul(x2, w1));
-      a30 = f32x4.add(a30, f32x4.mul(x3, w0));
-      a31 = f32x4.add(a31, f32x4.mul(x3, w1));
-      x += 4;
-      wp += weightRow;
-    }
+  let x = fields;
+  let wp = panel;
+  const end = fields + (<usize>depth << 4);
+  while (x < end) {
+    const w0 = v128.load(wp);
+    const w1 = v128.load(wp, 16);
+    const s0 = v128.load32_splat(x);
+    const s1 = v128.load32_splat(x, 4);
+    const s2 = v128.load32_splat(x, 8);
+    const s3 = v128.load32_splat(x, 12);
+    a00 = f32x4.add(a00, f32x4.mul(s0, w0));
+    a01 = f32x4.add(a01, f32x4.mul(s0, w1));
+    a10 = f32x4.add(a10, f32x4.mul(s1, w0));
+    a11 = f32x4.add(a11, f32x4.mul(s1, w1));
+    a20 = f32x4.add(a20, f32x4.mul(s2, w0));
+    a21 = f32x4.add(a21, f32x4.mul(s2, w1));
+    a30 = f32x4.add(a30, f32x4.mul(s3, w0));
+    a31 = f32x4.add(a31, f32x4.mul(s3, w1));
+    x += 16;
+    wp += 32;
   }
   v128.store(dst, a00);
   v128.store(dst, a01, 16);
@@ -138,21 +184,18 @@ export function convDenseGeneral(header: usize): void {
   v128.store(dst + 3 * outPixel, a3);
 }
 
-@inline function tile1x8(
-  src: usize, w: usize, weightRow: usize, weightTap: usize,
-  tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, bias: usize,
-): void {
+@inline function tile1x8(src: usize, panel: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, bias: usize): void {
   let a0 = v128.load(bias);
   let a1 = v128.load(bias, 16);
+  let wp = panel;
   for (let t = 0; t < taps; t++) {
     let x = src + <usize>load<i32>(tapOffsets + (<usize>t << 2));
-    let wp = w + <usize>t * weightTap;
     for (let ci = 0; ci < inPerGroup; ci++) {
-      const x0 = v128.load32_splat(x);
-      a0 = f32x4.add(a0, f32x4.mul(x0, v128.load(wp)));
-      a1 = f32x4.add(a1, f32x4.mul(x0, v128.load(wp, 16)));
+      const s0 = v128.load32_splat(x);
+      a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(wp)));
+      a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(wp, 16)));
       x += 4;
-      wp += weightRow;
+      wp += 32;
     }
   }
   v128.store(dst, a0);

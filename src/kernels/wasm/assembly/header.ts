@@ -27,6 +27,13 @@ export enum Field {
   Staged,
   /** Packed weights `[kH, kW, inC, outC/groups]`. */
   Weights,
+  /**
+   * The weights again, re-laid for the dense kernel: per group and block of 8 output channels, a
+   * contiguous panel `[kH·kW, inC/groups, 8]`, so the tile's inner loop reads them at fixed offsets.
+   */
+  DensePanels,
+  /** Scratch of the dense kernel: the receptive fields of 4 output pixels, `[kH·kW·inC/groups, 4]`. */
+  DenseScratch,
   /** `outC` biases (zeros when the layer has none). */
   Bias,
   /** P, `[outH, outW, outC]`. */
