@@ -2,7 +2,7 @@
 // changing frames (so every frame after the first takes the delta path) and compared with
 // onnxruntime-node frame by frame, at τ = 0: every output within 1e-4 of onnxruntime's, relative to
 // the output's magnitude.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildModel, weights, type GraphSpec, type NodeSpec } from '../helpers/onnx-builder.js';
 import { changingMaps, compareWithRuntime } from '../helpers/onnx-compare.js';
 import { prng } from '../helpers/random.js';
@@ -11,7 +11,7 @@ const TOLERANCE = 1e-4;
 const FRAMES = 6;
 const random = prng(4);
 
-async function check(t: Tap.Test, label: string, spec: GraphSpec, expectLayers?: number): Promise<void> {
+async function check(t: Test, label: string, spec: GraphSpec, expectLayers?: number): Promise<void> {
   const hasRrmLayer = spec.nodes.some((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.op));
   const [, channels, height, width] = spec.input.dims as [number, number, number, number];
   const maps = changingMaps(random, height, width, channels, FRAMES);
@@ -31,8 +31,6 @@ const convWeights = (name: string, out: number, inPerGroup: number, k: number, b
   [`${name}.w`]: weights(random, [out, inPerGroup, k, k]),
   ...(bias ? { [`${name}.b`]: weights(random, [out]) } : {}),
 });
-type Tap = typeof t;
-declare namespace Tap { type Test = Parameters<Parameters<Tap['test']>[1]>[0] }
 
 t.test('Conv attributes: auto_pad kinds, asymmetric pads, strides, dilations, groups, depthwise, no bias', async (t) => {
   const cases: [string, NodeSpec['attributes'], number, number, boolean][] = [

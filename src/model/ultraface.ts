@@ -1,0 +1,96 @@
+/**
+ * Decoding UltraFace (Ultra-Light-Fast-Generic-Face-Detector-1MB) outputs into face boxes: the
+ * model regresses offsets against fixed prior boxes (SSD style, variances 0.1 and 0.2), and the
+ * `scores` output holds [background, face] per prior.
+ */
+import type { OutputTensor } from './executor.js';
+
+export interface FaceBox {
+  /** Corners in pixels of the model's input image. */
+  readonly x1: number;
+  readonly y1: number;
+  readonly x2: number;
+  readonly y2: number;
+  readonly score: number;
+  /** The prior (anchor) the box comes from. */
+  readonly prior: number;
+}
+
+export interface UltraFaceOptions {
+  /** Model input width and height (default 320x240). */
+  readonly width?: number;
+  readonly height?: number;
+  /** Minimum face probability (default 0.7, as the reference implementation). */
+  readonly scoreThreshold?: number;
+  /** Boxes overlapping a better one by more than this IoU are dropped (default 0.3). */
+  readonly iouThreshold?: number;
+}
+
+const STRIDES = [8, 16, 32, 64];
+const MIN_BOXES = [[10, 16, 24], [32, 48], [64, 96], [128, 192, 256]];
+const CENTER_VARIANCE = 0.1;
+const SIZE_VARIANCE = 0.2;
+
+/** Priors `[cx, cy, w, h]` relative to the image, in the order of the model's outputs. */
+export function ultraFacePriors(width = 320, height = 240): Float32Array {
+  const priors: number[] = [];
+  STRIDES.forEach((stride, level) => {
+    const columns = Math.ceil(width / stride);
+    const rows = Math.ceil(height / stride);
+    for (let j = 0; j < rows; j++) {
+      for (let i = 0; i < columns; i++) {
+        for (const size of MIN_BOXES[level]!) {
+          const clamp = (v: number) => Math.min(1, Math.max(0, v));
+          priors.push(clamp(((i + 0.5) * stride) / width), clamp(((j + 0.5) * stride) / height), clamp(size / width), clamp(size / height));
+        }
+      }
+    }
+  });
+  return Float32Array.from(priors);
+}
+
+/** Face probability per prior (`scores[..., 1]`). */
+export function faceScores(scores: OutputTensor): Float32Array {
+  const count = scores.data.length / 2;
+  return Float32Array.from({ length: count }, (_, k) => scores.data[k * 2 + 1]!);
+}
+
+/** Boxes above the score threshold after hard non-maximum suppression, best first. */
+export function decodeUltraFace(outputs: { readonly scores: OutputTensor; readonly boxes: OutputTensor }, options: UltraFaceOptions = {}): FaceBox[] {
+  const width = options.width ?? 320;
+  const height = options.height ?? 240;
+  const threshold = options.scoreThreshold ?? 0.7;
+  const priors = ultraFacePriors(width, height);
+  const count = priors.length / 4;
+  if (outputs.scores.data.length !== count * 2 || outputs.boxes.data.length !== count * 4) {
+    throw new RangeError(`decodeUltraFace: expected ${count} priors for ${width}x${height}, got scores of ${outputs.scores.data.length / 2} and boxes of ${outputs.boxes.data.length / 4}`);
+  }
+  const candidates: FaceBox[] = [];
+  for (let k = 0; k < count; k++) {
+    const score = outputs.scores.data[k * 2 + 1]!;
+    if (score < threshold) continue;
+    const [pcx, pcy, pw, ph] = [priors[k * 4]!, priors[k * 4 + 1]!, priors[k * 4 + 2]!, priors[k * 4 + 3]!];
+    const loc = outputs.boxes.data.subarray(k * 4, k * 4 + 4);
+    const cx = pcx + loc[0]! * CENTER_VARIANCE * pw;
+    const cy = pcy + loc[1]! * CENTER_VARIANCE * ph;
+    const w = pw * Math.exp(loc[2]! * SIZE_VARIANCE);
+    const h = ph * Math.exp(loc[3]! * SIZE_VARIANCE);
+    candidates.push({ x1: (cx - w / 2) * width, y1: (cy - h / 2) * height, x2: (cx + w / 2) * width, y2: (cy + h / 2) * height, score, prior: k });
+  }
+  return nonMaximumSuppression(candidates, options.iouThreshold ?? 0.3);
+}
+
+export function iou(a: FaceBox, b: FaceBox): number {
+  const w = Math.max(0, Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1));
+  const h = Math.max(0, Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1));
+  const intersection = w * h;
+  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - intersection;
+  return union > 0 ? intersection / union : 0;
+}
+
+function nonMaximumSuppression(boxes: FaceBox[], threshold: number): FaceBox[] {
+  const sorted = [...boxes].sort((a, b) => b.score - a.score);
+  const kept: FaceBox[] = [];
+  for (const box of sorted) if (kept.every((k) => iou(k, box) <= threshold)) kept.push(box);
+  return kept;
+}
