@@ -231,11 +231,13 @@ export async function run(): Promise<void> {
     return;
   }
   console.log(`kernels bench: node ${process.version}, ${RUNS} runs per figure (median), flags: ${process.execArgv.join(' ') || '(none)'}`);
+  // KERNELS_BENCH=dense,sparse,detect,ultraface runs a subset (all by default).
+  const sections = (process.env.KERNELS_BENCH ?? 'dense,sparse,detect,ultraface').split(',');
   const main = convLayer('3x3 conv 64->64 on 56x56', [56, 56], 64, 64, 3, 1, 1);
   const { wasmMs } = await denseTable(main);
-  await sparseTable(main, wasmMs);
-  await detectionTable(main);
-  await ultrafaceTable();
+  if (sections.includes('sparse')) await sparseTable(main, wasmMs);
+  if (sections.includes('detect')) await detectionTable(main);
+  if (sections.includes('ultraface')) await ultrafaceTable();
 }
 
 function median(values: number[]): number {

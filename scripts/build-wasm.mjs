@@ -1,6 +1,7 @@
-// Compiles the AssemblyScript SIMD kernels (src/kernels/wasm/assembly/index.ts) to build/wasm/rrm.wasm.
-// Run by `npm run build:wasm` (and so by `prepare` and `npm run build`). Fails loudly: a non-zero exit
-// and the compiler's own diagnostics, never a silently missing .wasm.
+// Compiles the AssemblyScript SIMD kernels (src/kernels/wasm/assembly/index.ts) twice, to
+// build/wasm/rrm.wasm (WebAssembly SIMD) and build/wasm/rrm-relaxed.wasm (plus relaxed SIMD: fused
+// multiply-add; the loader prefers it where the engine accepts it). Run by `npm run build:wasm` (and
+// so by `prepare` and `npm run build`). Fails loudly: a non-zero exit and the compiler's diagnostics.
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,24 +9,31 @@ import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src/kernels/wasm/assembly/index.ts');
-const output = join(root, 'build/wasm/rrm.wasm');
+const outputDir = join(root, 'build/wasm');
+const variants = [
+  { file: 'rrm.wasm', features: ['simd'] },
+  { file: 'rrm-relaxed.wasm', features: ['simd', 'relaxed-simd'] },
+];
 
-mkdirSync(dirname(output), { recursive: true });
-const started = Date.now();
-const { error, stderr } = await asc.main([
-  entry,
-  '--outFile', output,
-  '-O3',
-  '--runtime', 'stub',
-  '--enable', 'simd',
-  // JS owns the memory (and its allocator): the kernels are plain functions over it, with no AS heap.
-  '--importMemory',
-  '--initialMemory', '1',
-  '--noAssert',
-]);
-if (error) {
-  console.error(stderr.toString());
-  console.error(`build-wasm: ${error.message}`);
-  process.exit(1);
+mkdirSync(outputDir, { recursive: true });
+for (const { file, features } of variants) {
+  const started = Date.now();
+  const output = join(outputDir, file);
+  const { error, stderr } = await asc.main([
+    entry,
+    '--outFile', output,
+    '-O3',
+    '--runtime', 'stub',
+    ...features.flatMap((feature) => ['--enable', feature]),
+    // JS owns the memory (and its allocator): the kernels are plain functions over it, with no AS heap.
+    '--importMemory',
+    '--initialMemory', '1',
+    '--noAssert',
+  ]);
+  if (error) {
+    console.error(stderr.toString());
+    console.error(`build-wasm: ${file}: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`build-wasm: ${output} (${statSync(output).size} bytes, ${Date.now() - started} ms)`);
 }
-console.log(`build-wasm: ${output} (${statSync(output).size} bytes, ${Date.now() - started} ms)`);

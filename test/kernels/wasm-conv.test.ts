@@ -1,20 +1,25 @@
 // The WebAssembly SIMD engine against the naive reference and the plain-JS engine, over random shapes.
 import fc from 'fast-check';
 import t from 'tap';
+import { setFlagsFromString } from 'node:v8';
 import type { ConvEngine, PreparedWeights } from '../../src/kernels/backend.js';
 import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { jsBackend } from '../../src/kernels/js-backend.js';
 import { packConvWeights } from '../../src/kernels/pack.js';
 import { convReference } from '../../src/kernels/reference/conv.js';
-import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
+import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { convCase } from '../helpers/geometry.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 
-const status = wasmKernelStatus();
+// Node 20 accepts relaxed SIMD behind this flag (Node 22+ by default): both builds of the kernels get tested.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
+const status = wasmKernelStatus('simd');
 if (!status.available) {
   t.skip(`wasm kernels not available: ${status.reason}`);
 } else {
+  const instructionSets = (['simd', 'relaxed-simd'] as const).filter((set) => wasmKernelStatus(set).available);
+  t.comment(`testing the ${instructionSets.join(' and ')} builds`);
   const tolerance = (expected: Float32Array) => 1e-5 * Math.max(1, ...expected.map(Math.abs));
 
   const layer = (g: ConvGeometry, random: () => number) => {
@@ -24,13 +29,15 @@ if (!status.available) {
     return { weight, bias, prepared };
   };
 
-  t.test('wasm keyframe equals the reference on random shapes (kernel 1-7, stride, dilation, padding, groups, 64 channels)', async (t) => {
+  for (const instructionSet of instructionSets) {
+  const backend = createWasmBackend({ instructionSet });
+  t.test(`${instructionSet}: wasm keyframe equals the reference on random shapes (kernel 1-7, stride, dilation, padding, groups, 64 channels)`, async (t) => {
     fc.assert(
       fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), ({ geometry: g }, seed) => {
         const random = prng(seed);
         const { weight, bias, prepared } = layer(g, random);
         const input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
-        const engine = wasmBackend.createConvEngine(g, prepared);
+        const engine = backend.createConvEngine(g, prepared);
         engine.keyframe(input);
         const expected = convReference(g, weight, bias, input);
         const ok = maxAbsDiff(engine.projection, expected) <= tolerance(expected);
@@ -42,12 +49,12 @@ if (!status.available) {
     t.pass('300 random layers');
   });
 
-  t.test('wasm deltas: keyframe then random sparse deltas equal the reference, with the JS engine’s MAC counts and touched pixels', async (t) => {
+  t.test(`${instructionSet}: wasm deltas: keyframe then random sparse deltas equal the reference, with the JS engine’s MAC counts and touched pixels`, async (t) => {
     fc.assert(
       fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), fc.boolean(), ({ geometry: g }, seed, useCandidates) => {
         const random = prng(seed);
         const { weight, bias, prepared } = layer(g, random);
-        const wasm = wasmBackend.createConvEngine(g, prepared);
+        const wasm = backend.createConvEngine(g, prepared);
         const js = jsBackend.createConvEngine(g, prepared);
         let input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
         wasm.keyframe(input);
@@ -76,6 +83,7 @@ if (!status.available) {
     );
     t.pass('200 random layers, 4 delta frames each');
   });
+  }
 
   t.test('thresholded deltas defer sub-threshold change exactly like the JS engine, and the dense fallback agrees', async (t) => {
     const random = prng(11);

@@ -1,7 +1,9 @@
 /**
- * Finds, compiles and instantiates the AssemblyScript SIMD kernels (`build/wasm/rrm.wasm`, built by
- * `scripts/build-wasm.mjs`) once per process, with a memory and allocator shared by all engines.
- * Compiling the module is also the SIMD feature test: an engine without WebAssembly SIMD rejects it.
+ * Finds, compiles and instantiates the AssemblyScript kernels (`build/wasm/*.wasm`, built by
+ * `scripts/build-wasm.mjs`) once per process and instruction set, each with its own memory,
+ * allocator and weight store shared by all engines of that instruction set.
+ * Compiling the module is the feature test: an engine without WebAssembly SIMD (or relaxed SIMD)
+ * rejects it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,38 +21,61 @@ export interface WasmKernelExports {
   scatterDepthwise(header: number, activeCount: number): number;
 }
 
+/**
+ * `'relaxed-simd'` adds fused multiply-add (Node 22+, or Node 20 with
+ * `--experimental-wasm-relaxed-simd`); `'simd'` is WebAssembly SIMD 128 only; `'auto'` takes the
+ * first of those two that this engine accepts.
+ */
+export type InstructionSet = 'auto' | 'relaxed-simd' | 'simd';
+
 export interface WasmRuntime {
+  readonly instructionSet: Exclude<InstructionSet, 'auto'>;
   readonly kernels: WasmKernelExports;
   readonly memory: WebAssembly.Memory;
   readonly allocator: WasmAllocator;
+  /** Per-runtime store of weights copied into `memory` (see `weight-store.ts`). */
+  readonly weights: WeakMap<object, unknown>;
 }
+
+export type LoadResult = { runtime: WasmRuntime } | { error: string };
 
 /** The kernels use no static data; the first page stays unused so that address 0 is never handed out. */
 const HEAP_START = 65536;
 
-/** Where the build puts the module: `<package>/build/wasm`, reached from `src/kernels/wasm` or `dist/kernels/wasm`. */
-const CANDIDATE_PATHS = [new URL('../../../build/wasm/rrm.wasm', import.meta.url), new URL('./rrm.wasm', import.meta.url)];
+const FILES = { 'relaxed-simd': 'rrm-relaxed.wasm', simd: 'rrm.wasm' } as const;
 
-let loaded: { runtime: WasmRuntime } | { error: string } | undefined;
-
-/** The shared runtime, or the reason it is unavailable. */
-export function loadWasmRuntime(): { runtime: WasmRuntime } | { error: string } {
-  loaded ??= instantiate();
-  return loaded;
+/** `<package>/build/wasm`, reached from `src/kernels/wasm` or `dist/kernels/wasm`; or a copy beside this file. */
+function findModule(file: string): string | undefined {
+  const candidates = [new URL(`../../../build/wasm/${file}`, import.meta.url), new URL(`./${file}`, import.meta.url)];
+  return candidates.map((url) => fileURLToPath(url)).find((path) => existsSync(path));
 }
 
-function instantiate(): { runtime: WasmRuntime } | { error: string } {
-  if (typeof WebAssembly !== 'object') return { error: 'WebAssembly is not available' };
-  const path = CANDIDATE_PATHS.map((url) => fileURLToPath(url)).find((candidate) => existsSync(candidate));
-  if (!path) return { error: `rrm.wasm is not built (run \`npm run build:wasm\`; looked in ${CANDIDATE_PATHS.map((u) => fileURLToPath(u)).join(', ')})` };
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(readFileSync(path));
-  } catch (error) {
-    return { error: `WebAssembly SIMD is not supported here (${(error as Error).message})` };
+const loaded = new Map<InstructionSet, LoadResult>();
+
+/** The shared runtime for an instruction set, or the reason it is unavailable. */
+export function loadWasmRuntime(instructionSet: InstructionSet = 'auto'): LoadResult {
+  let result = loaded.get(instructionSet);
+  if (!result) {
+    if (instructionSet === 'auto') {
+      const relaxed = loadWasmRuntime('relaxed-simd');
+      result = 'runtime' in relaxed ? relaxed : loadWasmRuntime('simd');
+    } else {
+      result = instantiate(instructionSet);
+    }
+    loaded.set(instructionSet, result);
   }
+  return result;
+}
+
+function instantiate(instructionSet: Exclude<InstructionSet, 'auto'>): LoadResult {
+  if (typeof WebAssembly !== 'object') return { error: 'WebAssembly is not available' };
+  const path = findModule(FILES[instructionSet]);
+  if (!path) return { error: `${FILES[instructionSet]} is not built (run \`npm run build:wasm\`)` };
+  const bytes = readFileSync(path);
+  if (!WebAssembly.validate(bytes)) return { error: `WebAssembly ${instructionSet === 'simd' ? 'SIMD' : 'relaxed SIMD'} is not supported by this engine` };
+  const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as WasmKernelExports;
-  return { runtime: { kernels, memory, allocator: new WasmAllocator(memory, HEAP_START) } };
+  return { runtime: { instructionSet, kernels, memory, allocator: new WasmAllocator(memory, HEAP_START), weights: new WeakMap() } };
 }

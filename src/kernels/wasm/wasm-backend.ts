@@ -5,7 +5,7 @@
  */
 import type { KernelBackend } from '../backend.js';
 import { jsBackend } from '../js-backend.js';
-import { loadWasmRuntime } from './kernel-module.js';
+import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvEngine } from './wasm-engine.js';
 
 /**
@@ -15,6 +15,8 @@ import { WasmConvEngine } from './wasm-engine.js';
 const WASM_DENSE_CROSSOVER = 0.3;
 
 export interface WasmBackendOptions {
+  /** Which build of the kernels to use (default `'auto'`: fused multiply-add where the engine has relaxed SIMD). */
+  readonly instructionSet?: InstructionSet;
   /** Worker threads for dense convs. Only 1 is implemented so far. */
   readonly threads?: 1;
   /** Where the fallback notice goes (default `console.warn`). */
@@ -22,15 +24,17 @@ export interface WasmBackendOptions {
 }
 
 /** Whether the wasm kernels load here, and why not. */
-export function wasmKernelStatus(): { available: true } | { available: false; reason: string } {
-  const loaded = loadWasmRuntime();
-  return 'runtime' in loaded ? { available: true } : { available: false, reason: loaded.error };
+export function wasmKernelStatus(
+  instructionSet: InstructionSet = 'auto',
+): { available: true; instructionSet: 'simd' | 'relaxed-simd' } | { available: false; reason: string } {
+  const loaded = loadWasmRuntime(instructionSet);
+  return 'runtime' in loaded ? { available: true, instructionSet: loaded.runtime.instructionSet } : { available: false, reason: loaded.error };
 }
 
 export function createWasmBackend(options: WasmBackendOptions = {}): KernelBackend {
   let noticed = false;
   const runtime = () => {
-    const loaded = loadWasmRuntime();
+    const loaded = loadWasmRuntime(options.instructionSet);
     return 'runtime' in loaded ? loaded.runtime : undefined;
   };
   return {
@@ -45,7 +49,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       if (loaded) return new WasmConvEngine(loaded, geometry, weights);
       if (!noticed) {
         noticed = true;
-        const status = wasmKernelStatus();
+        const status = wasmKernelStatus(options.instructionSet);
         (options.notice ?? console.warn)(`rx-rrm: using the plain-JS kernels: ${status.available ? '' : status.reason}`);
       }
       return jsBackend.createConvEngine(geometry, weights);

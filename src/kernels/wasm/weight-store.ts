@@ -1,5 +1,5 @@
 /**
- * Weights copied into wasm memory once per `PreparedWeights` object and shared by every engine
+ * Weights copied into wasm memory once per `PreparedWeights` object (and runtime) and shared by every engine
  * (subscription) that uses them; freed when the last of those engines is disposed. One block holds
  * the packed weights (read by the scatter kernels), the same weights re-laid as dense panels (read
  * by the dense kernel, see `Field.DensePanels`) and the bias.
@@ -20,11 +20,10 @@ interface StoredWeights extends WeightAddresses {
   users: number;
 }
 
-const stored = new WeakMap<PreparedWeights, StoredWeights>();
-
 /** Addresses of `weights` in wasm memory (bias: `outChannels` floats, zeros when absent); counts a user. */
 export function acquireWeights(runtime: WasmRuntime, weights: PreparedWeights, g: ConvGeometry): WeightAddresses {
   const shapeKey = `${g.inChannels},${g.outChannels},${g.groups},${g.kernelHeight},${g.kernelWidth}`;
+  const stored = runtime.weights as WeakMap<PreparedWeights, StoredWeights>;
   let entry = stored.get(weights);
   if (entry && entry.shapeKey !== shapeKey) throw new Error('wasm backend: one PreparedWeights object used with two layer shapes');
   if (!entry) {
@@ -47,6 +46,7 @@ export function acquireWeights(runtime: WasmRuntime, weights: PreparedWeights, g
 
 /** Drops one user; the memory is freed with the last. */
 export function releaseWeights(runtime: WasmRuntime, weights: PreparedWeights): void {
+  const stored = runtime.weights as WeakMap<PreparedWeights, StoredWeights>;
   const entry = stored.get(weights);
   if (!entry) return;
   if (--entry.users === 0) {

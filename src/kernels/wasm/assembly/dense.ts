@@ -6,7 +6,7 @@
  * vector is reused for 4 pixels and each input value (splatted) for 8 channels.
  */
 import { Field } from './header';
-import { field, pointer } from './fields';
+import { field, madd, pointer } from './fields';
 
 /** General conv: any kernel, stride, dilation and groups. With a 1x1 kernel this is the pointwise GEMM. */
 export function convDenseGeneral(header: usize): void {
@@ -134,18 +134,18 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
   while (x < end) {
     const w0 = v128.load(wp);
     const w1 = v128.load(wp, 16);
-    const s0 = v128.load32_splat(x);
-    const s1 = v128.load32_splat(x, 4);
-    const s2 = v128.load32_splat(x, 8);
-    const s3 = v128.load32_splat(x, 12);
-    a00 = f32x4.add(a00, f32x4.mul(s0, w0));
-    a01 = f32x4.add(a01, f32x4.mul(s0, w1));
-    a10 = f32x4.add(a10, f32x4.mul(s1, w0));
-    a11 = f32x4.add(a11, f32x4.mul(s1, w1));
-    a20 = f32x4.add(a20, f32x4.mul(s2, w0));
-    a21 = f32x4.add(a21, f32x4.mul(s2, w1));
-    a30 = f32x4.add(a30, f32x4.mul(s3, w0));
-    a31 = f32x4.add(a31, f32x4.mul(s3, w1));
+    let s = v128.load32_splat(x);
+    a00 = madd(a00, s, w0);
+    a01 = madd(a01, s, w1);
+    s = v128.load32_splat(x, 4);
+    a10 = madd(a10, s, w0);
+    a11 = madd(a11, s, w1);
+    s = v128.load32_splat(x, 8);
+    a20 = madd(a20, s, w0);
+    a21 = madd(a21, s, w1);
+    s = v128.load32_splat(x, 12);
+    a30 = madd(a30, s, w0);
+    a31 = madd(a31, s, w1);
     x += 16;
     wp += 32;
   }
@@ -170,10 +170,10 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
     let wp = w + <usize>t * weightTap;
     for (let ci = 0; ci < inPerGroup; ci++) {
       const w0 = v128.load(wp);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(x), w0));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(x + pixelStep), w0));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(x + 2 * pixelStep), w0));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(x + 3 * pixelStep), w0));
+      a0 = madd(a0, v128.load32_splat(x), w0);
+      a1 = madd(a1, v128.load32_splat(x + pixelStep), w0);
+      a2 = madd(a2, v128.load32_splat(x + 2 * pixelStep), w0);
+      a3 = madd(a3, v128.load32_splat(x + 3 * pixelStep), w0);
       x += 4;
       wp += weightRow;
     }
@@ -192,8 +192,8 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
     let x = src + <usize>load<i32>(tapOffsets + (<usize>t << 2));
     for (let ci = 0; ci < inPerGroup; ci++) {
       const s0 = v128.load32_splat(x);
-      a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(wp)));
-      a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(wp, 16)));
+      a0 = madd(a0, s0, v128.load(wp));
+      a1 = madd(a1, s0, v128.load(wp, 16));
       x += 4;
       wp += 32;
     }
@@ -253,10 +253,10 @@ export function convDenseDepthwise(header: usize): void {
         let wp = weights + cb;
         for (let t = 0; t < taps; t++) {
           const x = src + <usize>load<i32>(tapOffsets + (<usize>t << 2)) + cb;
-          a0 = f32x4.add(a0, f32x4.mul(v128.load(x), v128.load(wp)));
-          a1 = f32x4.add(a1, f32x4.mul(v128.load(x, 16), v128.load(wp, 16)));
-          a2 = f32x4.add(a2, f32x4.mul(v128.load(x, 32), v128.load(wp, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(v128.load(x, 48), v128.load(wp, 48)));
+          a0 = madd(a0, v128.load(x), v128.load(wp));
+          a1 = madd(a1, v128.load(x, 16), v128.load(wp, 16));
+          a2 = madd(a2, v128.load(x, 32), v128.load(wp, 32));
+          a3 = madd(a3, v128.load(x, 48), v128.load(wp, 48));
           wp += weightTap;
         }
         v128.store(dst + cb, a0);
@@ -270,7 +270,7 @@ export function convDenseDepthwise(header: usize): void {
         let wp = weights + cb;
         for (let t = 0; t < taps; t++) {
           const x = src + <usize>load<i32>(tapOffsets + (<usize>t << 2)) + cb;
-          a = f32x4.add(a, f32x4.mul(v128.load(x), v128.load(wp)));
+          a = madd(a, v128.load(x), v128.load(wp));
           wp += weightTap;
         }
         v128.store(dst + cb, a);

@@ -14,3 +14,13 @@ import { Field } from './header';
 @inline export function setField(header: usize, which: Field, value: i32): void {
   store<i32>(header + (<usize>which << 2), value);
 }
+
+/**
+ * `acc + a·b` lane-wise. Built twice (see scripts/build-wasm.mjs): with relaxed SIMD this is one
+ * fused multiply-add (half the floating-point instructions of the inner loops; rounding may differ
+ * from the separate multiply and add in the last bit), otherwise a multiply then an add.
+ */
+@inline export function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}

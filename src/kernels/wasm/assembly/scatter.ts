@@ -7,7 +7,7 @@
  * Both kernels return the number of (active pixel, tap) pairs that reached an output pixel.
  */
 import { Field } from './header';
-import { field, pointer, setField } from './fields';
+import { field, madd, pointer, setField } from './fields';
 
 
 /** Any groups; fast when each group has a multiple of 4 output channels. */
@@ -71,10 +71,10 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
   let wp = w;
   for (let ci = 0; ci < inPerGroup; ci++) {
     const x = v128.load32_splat(d + (<usize>ci << 2));
-    a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wp)));
-    a1 = f32x4.add(a1, f32x4.mul(x, v128.load(wp, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(x, v128.load(wp, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(x, v128.load(wp, 48)));
+    a0 = madd(a0, x, v128.load(wp));
+    a1 = madd(a1, x, v128.load(wp, 16));
+    a2 = madd(a2, x, v128.load(wp, 32));
+    a3 = madd(a3, x, v128.load(wp, 48));
     wp += weightRow;
   }
   v128.store(o, a0);
@@ -87,7 +87,7 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
   let a = v128.load(o);
   let wp = w;
   for (let ci = 0; ci < inPerGroup; ci++) {
-    a = f32x4.add(a, f32x4.mul(v128.load32_splat(d + (<usize>ci << 2)), v128.load(wp)));
+    a = madd(a, v128.load32_splat(d + (<usize>ci << 2)), v128.load(wp));
     wp += weightRow;
   }
   v128.store(o, a);
@@ -114,7 +114,7 @@ export function scatterDepthwise(header: usize, activeCount: i32): i32 {
       let c = 0;
       for (; c + 4 <= channels; c += 4) {
         const cb = <usize>c << 2;
-        v128.store(out + cb, f32x4.add(v128.load(out + cb), f32x4.mul(v128.load(delta + cb), v128.load(w + cb))));
+        v128.store(out + cb, madd(v128.load(out + cb), v128.load(delta + cb), v128.load(w + cb)));
       }
       for (; c < channels; c++) {
         const cb = <usize>c << 2;
