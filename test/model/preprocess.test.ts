@@ -1,0 +1,59 @@
+// model.preprocess: Frame → the model's input map: mean/scale/std, channel order and count,
+// bilinear resize; and the one-line program fromVideoFile → preprocess → operator.
+import { firstValueFrom, from, take, toArray } from 'rxjs';
+import t from 'tap';
+import { loadOnnx } from '../../src/model/index.js';
+import { fromVideoFile } from '../../src/sources/index.js';
+import type { Frame } from '../../src/types.js';
+import { buildModel, weights } from '../helpers/onnx-builder.js';
+import { missing, videoPath } from '../helpers/onnx-video.js';
+import { prng } from '../helpers/random.js';
+
+const random = prng(3);
+const modelFor = (channels: number, height: number, width: number) =>
+  loadOnnx(buildModel({
+    input: { name: 'x', dims: [1, channels, height, width] },
+    outputs: ['y'],
+    nodes: [{ op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['y'] }],
+    initializers: { w: weights(random, [2, channels, 1, 1]) },
+  }));
+const frame = (width: number, height: number, channels: 1 | 3 | 4, pixel: (x: number, y: number, c: number) => number, index = 0): Frame => ({
+  data: Uint8Array.from({ length: width * height * channels }, (_, i) => pixel(Math.floor(i / channels) % width, Math.floor(i / channels / width), i % channels)),
+  width, height, channels, index, timestamp: index * 40,
+});
+
+t.test('(byte − mean)·scale/std per channel, with the change hint on the next frame', async (t) => {
+  const model = await modelFor(3, 2, 3);
+  const first = frame(3, 2, 3, (x, y, c) => 10 * x + 50 * y + c);
+  const second = { ...frame(3, 2, 3, (x, y, c) => (x === 1 && y === 1 ? 200 : 10 * x + 50 * y + c)), index: 1 };
+  const maps = await firstValueFrom(from([first, second]).pipe(model.preprocess({ mean: [1, 2, 3], scale: 0.5, std: [1, 2, 4] }), toArray()));
+  t.same(Array.from(maps[0]!.data.slice(0, 3)), [(0 - 1) * 0.5, (1 - 2) * 0.5 / 2, (2 - 3) * 0.5 / 4]);
+  t.same(Array.from(maps[1]!.changes!.pixels), [4], 'only pixel (1, 1) changed');
+});
+
+t.test('channel order and count: BGR, RGBA → RGB, RGB → gray (BT.601)', async (t) => {
+  const rgb = await modelFor(3, 1, 1);
+  const gray = await modelFor(1, 1, 1);
+  const pixel = frame(1, 1, 4, (_x, _y, c) => [200, 100, 50, 255][c]!);
+  const [bgr] = await firstValueFrom(from([pixel]).pipe(rgb.preprocess({ channelOrder: 'bgr' }), toArray()));
+  t.same(Array.from(bgr!.data), [50, 100, 200]);
+  const [luma] = await firstValueFrom(from([pixel]).pipe(gray.preprocess(), toArray()));
+  t.same(Array.from(luma!.data), [Math.round(0.299 * 200 + 0.587 * 100 + 0.114 * 50)]);
+});
+
+t.test('frames of another size are resized bilinearly (pixel centres aligned) to the input size', async (t) => {
+  const model = await modelFor(1, 2, 4);
+  // A horizontal ramp 10·x over 8 columns, halved: output column x samples source x' = 2x + 0.5.
+  const [resized] = await firstValueFrom(from([frame(8, 4, 1, (x) => 10 * x)]).pipe(model.preprocess(), toArray()));
+  t.same([resized!.width, resized!.height], [4, 2]);
+  t.same(Array.from(resized!.data), [5, 25, 45, 65, 5, 25, 45, 65]);
+});
+
+const video = videoPath('car-detection.mp4');
+t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: missing(video).length > 0 ? 'videos absent (../shared/data)' : false }, async (t) => {
+  const model = await modelFor(3, 60, 80);
+  const outputs = await firstValueFrom(fromVideoFile(video).pipe(take(3), model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator(), toArray()));
+  t.equal(outputs.length, 3);
+  t.same(outputs[0]!.outputs.y!.dims, [1, 2, 60, 80]);
+  t.equal(outputs[1]!.stats[0]!.kind, 'toTensor', 'the stats start with the preprocessing step');
+});
