@@ -6,16 +6,22 @@
  *   node --no-liftoff --loader ts-node/esm --no-warnings bench/kernels.bench.ts
  */
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { ConvEngine, KernelBackend } from '../src/kernels/backend.js';
 import { denseConvMacs, resolveWindow, type ConvGeometry } from '../src/kernels/geometry.js';
 import { jsBackend } from '../src/kernels/js-backend.js';
 import { packConvWeights } from '../src/kernels/pack.js';
-import { wasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
+import { createWasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
 
 const { onnx } = onnxProto;
 const RUNS = 7;
+
+// Node 20 has relaxed SIMD (fused multiply-add) behind a flag, Node 22+ by default: measure both builds.
+setFlagsFromString('--experimental-wasm-relaxed-simd');
+const wasmSimd = createWasmBackend({ instructionSet: 'simd' });
+const wasmRelaxed = createWasmBackend({ instructionSet: 'relaxed-simd' });
 
 interface Layer {
   readonly label: string;
@@ -101,23 +107,26 @@ async function onnxruntimeMs(layer: Layer, threads: number, repeats: number): Pr
 
 const gflops = (layer: Layer, ms: number) => (2 * denseConvMacs(layer.geometry)) / (ms * 1e6);
 
-async function denseTable(layer: Layer): Promise<{ wasmMs: number }> {
+async function denseTable(layer: Layer): Promise<{ wasmMs: number; relaxedMs: number }> {
   const input = randomArray(seeded(2), layer.geometry.inHeight * layer.geometry.inWidth * layer.geometry.inChannels);
   const js = createEngine(jsBackend, layer);
-  const wasm = createEngine(wasmBackend, layer);
+  const wasm = createEngine(wasmSimd, layer);
+  const relaxed = createEngine(wasmRelaxed, layer);
   const rows: [string, number][] = [
     ['plain JS dense', await timeIt(() => js.keyframe(input), 2, 2)],
     ['wasm SIMD dense', await timeIt(() => wasm.keyframe(input), 20)],
+    ['wasm relaxed SIMD (FMA) dense', await timeIt(() => relaxed.keyframe(input), 20)],
     ['onnxruntime-node, 1 thread', await onnxruntimeMs(layer, 1, 20)],
     ['onnxruntime-node, 2 threads', await onnxruntimeMs(layer, 2, 20)],
   ];
   js.dispose();
   wasm.dispose();
-  const ort1 = rows[2]![1];
+  relaxed.dispose();
+  const ort1 = rows[3]![1];
   console.log(`\nDense ${layer.label} (${(denseConvMacs(layer.geometry) / 1e6).toFixed(1)} M multiply-adds)\n`);
   console.log('| implementation | ms | GFLOP/s | throughput vs onnxruntime 1 thread |\n| --- | --- | --- | --- |');
   for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(3)} | ${gflops(layer, ms).toFixed(1)} | ${(ort1 / ms).toFixed(2)}x |`);
-  return { wasmMs: rows[1]![1] };
+  return { wasmMs: rows[1]![1], relaxedMs: rows[2]![1] };
 }
 
 /** Two inputs that differ at `fraction` of the pixels: alternating them makes every update integrate those pixels. */
@@ -139,34 +148,36 @@ function alternatingInputs(layer: Layer, fraction: number): { a: Float32Array; b
   return { a, b, changed };
 }
 
-async function sparseTable(layer: Layer, wasmDenseMs: number): Promise<void> {
+async function sparseTable(layer: Layer, dense: { wasmMs: number; relaxedMs: number }): Promise<void> {
   const fractions = [0.01, 0.05, 0.1, 0.25, 0.5, 1];
-  console.log(`\nSparse delta update, ${layer.label}: forced sparse (dense fallback off), median ms per frame\n`);
-  console.log('| active pixels | JS sparse | wasm sparse, full scan | wasm sparse, candidates | wasm dense / wasm sparse (scan) | (candidates) | JS dense-equivalent speed-up |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  const wasmSparse: number[] = [];
+  console.log(`\nSparse delta update, ${layer.label}: forced sparse (dense fallback off), median ms per frame, input copy and activity detection included\n`);
+  console.log('| active pixels | JS sparse | wasm SIMD sparse, full scan | wasm SIMD sparse, candidates | SIMD: dense / sparse (scan) | (candidates) | relaxed SIMD sparse, candidates | relaxed: dense / sparse (candidates) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const scanTimes: number[] = [];
+  const candidateTimes: number[] = [];
+  const relaxedTimes: number[] = [];
   for (const fraction of fractions) {
     const { a, b, changed } = alternatingInputs(layer, fraction);
-    const js = createEngine(jsBackend, layer);
-    const wasm = createEngine(wasmBackend, layer);
-    js.keyframe(a);
-    wasm.keyframe(a);
+    const engines = [createEngine(jsBackend, layer), createEngine(wasmSimd, layer), createEngine(wasmRelaxed, layer)] as const;
+    for (const engine of engines) engine.keyframe(a);
     let flip = false;
     const step = (engine: ConvEngine, candidates: Int32Array | null) => () => {
       flip = !flip;
       engine.update(flip ? b : a, 0, candidates, candidates ? candidates.length : 0, 1);
     };
-    const jsMs = await timeIt(step(js, null), fraction <= 0.1 ? 4 : 2, 2);
-    const scanMs = await timeIt(step(wasm, null), 20);
-    const candidateMs = await timeIt(step(wasm, changed), 20);
-    wasmSparse.push(scanMs);
-    js.dispose();
-    wasm.dispose();
+    const jsMs = await timeIt(step(engines[0], null), fraction <= 0.1 ? 4 : 2, 2);
+    const scanMs = await timeIt(step(engines[1], null), 20);
+    const candidateMs = await timeIt(step(engines[1], changed), 20);
+    const relaxedMs = await timeIt(step(engines[2], changed), 20);
+    scanTimes.push(scanMs);
+    candidateTimes.push(candidateMs);
+    relaxedTimes.push(relaxedMs);
+    for (const engine of engines) engine.dispose();
     console.log(
-      `| ${(fraction * 100).toFixed(0)}% | ${jsMs.toFixed(3)} | ${scanMs.toFixed(3)} | ${candidateMs.toFixed(3)} | ${(wasmDenseMs / scanMs).toFixed(1)}x | ${(wasmDenseMs / candidateMs).toFixed(1)}x | |`,
+      `| ${(fraction * 100).toFixed(0)}% | ${jsMs.toFixed(3)} | ${scanMs.toFixed(3)} | ${candidateMs.toFixed(3)} | ${(dense.wasmMs / scanMs).toFixed(1)}x | ${(dense.wasmMs / candidateMs).toFixed(1)}x | ${relaxedMs.toFixed(3)} | ${(dense.relaxedMs / relaxedMs).toFixed(1)}x |`,
     );
   }
-  console.log(`\nwasm crossover (sparse full-scan time = dense time): ${crossover(fractions, wasmSparse, wasmDenseMs)}`);
+  console.log(`\nCrossovers (sparse time = dense time): SIMD full scan ${crossover(fractions, scanTimes, dense.wasmMs)}, SIMD candidates ${crossover(fractions, candidateTimes, dense.wasmMs)}, relaxed SIMD candidates ${crossover(fractions, relaxedTimes, dense.relaxedMs)}`);
 }
 
 /** Linear interpolation of the active fraction where the sparse time reaches the dense time. */
@@ -183,7 +194,7 @@ function crossover(fractions: number[], sparseMs: number[], denseMs: number): st
 async function detectionTable(layer: Layer): Promise<void> {
   const g = layer.geometry;
   const input = randomArray(seeded(5), g.inHeight * g.inWidth * g.inChannels);
-  const wasm = createEngine(wasmBackend, layer);
+  const wasm = createEngine(wasmSimd, layer);
   const js = createEngine(jsBackend, layer);
   wasm.keyframe(input);
   js.keyframe(input);
@@ -211,31 +222,37 @@ async function ultrafaceTable(): Promise<void> {
     convLayer('pointwise 1x1, 128->128, 30x40', [30, 40], 128, 128, 1, 1, 1),
   ];
   console.log('\nUltraFace-style layers, dense: wasm vs onnxruntime-node 1 thread (median ms)\n');
-  console.log('| layer | wasm ms | wasm GFLOP/s | onnxruntime ms | onnxruntime GFLOP/s | wasm throughput / onnxruntime |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| layer | wasm SIMD ms | GFLOP/s | wasm relaxed SIMD ms | GFLOP/s | onnxruntime ms | GFLOP/s | SIMD / onnxruntime throughput | relaxed / onnxruntime |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const layer of layers) {
     const g = layer.geometry;
     const input = randomArray(seeded(4), g.inHeight * g.inWidth * g.inChannels);
-    const wasm = createEngine(wasmBackend, layer);
+    const wasm = createEngine(wasmSimd, layer);
+    const relaxed = createEngine(wasmRelaxed, layer);
     const wasmMs = await timeIt(() => wasm.keyframe(input), 50);
+    const relaxedMs = await timeIt(() => relaxed.keyframe(input), 50);
     wasm.dispose();
+    relaxed.dispose();
     const ortMs = await onnxruntimeMs(layer, 1, 50);
-    console.log(`| ${layer.label} | ${wasmMs.toFixed(3)} | ${gflops(layer, wasmMs).toFixed(1)} | ${ortMs.toFixed(3)} | ${gflops(layer, ortMs).toFixed(1)} | ${(ortMs / wasmMs).toFixed(2)}x |`);
+    const cells = [wasmMs, gflops(layer, wasmMs), relaxedMs, gflops(layer, relaxedMs), ortMs, gflops(layer, ortMs)].map((v) => v.toFixed(2));
+    console.log(`| ${layer.label} | ${cells.join(' | ')} | ${(ortMs / wasmMs).toFixed(2)}x | ${(ortMs / relaxedMs).toFixed(2)}x |`);
   }
 }
 
 export async function run(): Promise<void> {
-  const status = wasmKernelStatus();
+  const status = wasmKernelStatus('simd');
   if (!status.available) {
     console.log(`kernels bench: skipped, ${status.reason}`);
     return;
   }
+  const relaxed = wasmKernelStatus('relaxed-simd');
+  if (!relaxed.available) throw new Error(`relaxed SIMD build unavailable: ${relaxed.reason}`);
   console.log(`kernels bench: node ${process.version}, ${RUNS} runs per figure (median), flags: ${process.execArgv.join(' ') || '(none)'}`);
   // KERNELS_BENCH=dense,sparse,detect,ultraface runs a subset (all by default).
   const sections = (process.env.KERNELS_BENCH ?? 'dense,sparse,detect,ultraface').split(',');
   const main = convLayer('3x3 conv 64->64 on 56x56', [56, 56], 64, 64, 3, 1, 1);
-  const { wasmMs } = await denseTable(main);
-  if (sections.includes('sparse')) await sparseTable(main, wasmMs);
+  const dense = await denseTable(main);
+  if (sections.includes('sparse')) await sparseTable(main, dense);
   if (sections.includes('detect')) await detectionTable(main);
   if (sections.includes('ultraface')) await ultrafaceTable();
 }

@@ -9,10 +9,11 @@ import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvEngine } from './wasm-engine.js';
 
 /**
- * Measured by `bench/kernels.bench.ts` (3x3 64->64 on 56x56): the wasm scatter loses to the wasm
- * dense conv above about this fraction of active input pixels.
+ * Measured by `bench/kernels.bench.ts` (3x3 64->64 on 56x56, update with candidates, input copy
+ * and detection included): the wasm scatter loses to the wasm dense conv above about this fraction
+ * of active input pixels. The fused multiply-add build has the faster dense conv, so it switches sooner.
  */
-const WASM_DENSE_CROSSOVER = 0.3;
+const WASM_DENSE_CROSSOVER = { simd: 0.45, 'relaxed-simd': 0.35 } as const;
 
 export interface WasmBackendOptions {
   /** Which build of the kernels to use (default `'auto'`: fused multiply-add where the engine has relaxed SIMD). */
@@ -42,7 +43,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       return runtime() ? 'wasm' : jsBackend.name;
     },
     get denseCrossover() {
-      return runtime() ? WASM_DENSE_CROSSOVER : jsBackend.denseCrossover;
+      const loaded = runtime();
+      return loaded ? WASM_DENSE_CROSSOVER[loaded.instructionSet] : jsBackend.denseCrossover;
     },
     createConvEngine(geometry, weights) {
       const loaded = runtime();
