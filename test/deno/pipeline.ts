@@ -9,6 +9,9 @@ import { firstValueFrom, from, lastValueFrom, take, toArray } from 'rxjs';
 import { fromSocket, fromVideoFile, fromY4M, toSocket } from '../../src/sources/index.js';
 import type { Frame } from '../../src/types.js';
 
+/** The few Deno globals used here, declared so the repository's Node type check accepts the file. */
+declare const Deno: { args: string[]; version: { deno: string }; kill(pid: number, signal: string): void };
+
 const [videoPath, y4mPath] = Deno.args;
 if (!videoPath || !y4mPath) throw new Error('usage: pipeline.ts <video file> <y4m file>');
 

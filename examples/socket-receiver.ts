@@ -1,0 +1,39 @@
+/**
+ * Receives frames from any number of senders (socket-sender.ts) and processes every stream
+ * separately: `groupBy(streamId)` gives each its own state, as each camera needs its own rrm
+ * layers. Here the per-stream processing reports how much each frame changed.
+ *
+ *   npm run example -- socket-receiver [--port 9000] [--host 127.0.0.1]
+ */
+import { groupBy, mergeMap } from 'rxjs';
+import { fromSocket, type LiveFrame } from '../src/index.js';
+import { frameChange } from './lib/frame-change.js';
+
+const option = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1]! : fallback;
+};
+const port = Number(option('--port', '9000'));
+const host = option('--host', '127.0.0.1');
+
+fromSocket({
+  port,
+  host,
+  policy: 'latest', // a lagging pipeline works on the newest frame; `dropped` says what it skipped
+  onListening: (address) => console.log(`listening on ${address.host}:${address.port}`),
+  onConnection: (connection) => console.log(`sender ${connection.connectionId} connected from ${connection.remoteAddress}`),
+  onConnectionError: (error, connection) => console.error(`sender ${connection.connectionId} dropped: ${error.message}`),
+})
+  .pipe(
+    groupBy((frame) => frame.streamId),
+    mergeMap((stream) => stream.pipe(frameChange<LiveFrame>(8))),
+  )
+  .subscribe(({ frame, changedFraction }) => {
+    const { dropped } = frame;
+    if (frame.index % 25 === 0 || dropped > 0) {
+      console.log(
+        `stream ${frame.streamId} frame ${frame.index}: ${frame.width}x${frame.height}, ${(changedFraction * 100).toFixed(1)}% of pixels changed` +
+          (dropped ? `, ${dropped} stale frames dropped before it` : ''),
+      );
+    }
+  });
