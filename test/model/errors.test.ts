@@ -41,7 +41,7 @@ t.test('corrupt, empty, truncated and missing files', async (t) => {
 t.test('external-data tensors are refused with the file they point to', async (t) => {
   const { onnx } = onnxProto;
   const decoded = onnx.ModelProto.decode(buildModel(conv()));
-  const w = decoded.graph!.initializer[0]!;
+  const w = decoded.graph!.initializer![0]!;
   w.rawData = new Uint8Array(0);
   w.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
   w.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: 'weights.bin' })];
@@ -54,7 +54,7 @@ t.test('weights must be constants; one dynamic input', async (t) => {
     /weight \('x'\) must be a constant/,
   );
   const twoInputs = onnxProto.onnx.ModelProto.decode(buildModel(conv()));
-  twoInputs.graph!.input.push(onnxProto.onnx.ValueInfoProto.create({ name: 'second' }));
+  twoInputs.graph!.input!.push(onnxProto.onnx.ValueInfoProto.create({ name: 'second' }));
   await t.rejects(loadOnnx(onnxProto.onnx.ModelProto.encode(twoInputs).finish()), /exactly one image input; this model has 2 \(x, second\)/);
 });
 
