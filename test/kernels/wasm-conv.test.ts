@@ -16,7 +16,7 @@ import { prng, randomArray } from '../helpers/random.js';
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 const status = wasmKernelStatus('simd');
 if (!status.available) {
-  t.skip(`wasm kernels not available: ${status.reason}`);
+  t.skip(`wasm kernels not available: ${status.reason}`, async () => {});
 } else {
   const instructionSets = (['simd', 'relaxed-simd'] as const).filter((set) => wasmKernelStatus(set).available);
   t.comment(`testing the ${instructionSets.join(' and ')} builds`);

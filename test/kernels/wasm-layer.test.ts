@@ -11,7 +11,7 @@ import { prng, randomArray } from '../helpers/random.js';
 
 const status = wasmKernelStatus();
 if (!status.available) {
-  t.skip(`wasm kernels not available: ${status.reason}`);
+  t.skip(`wasm kernels not available: ${status.reason}`, async () => {});
 } else {
   t.test('rrmConv/rrmFc on the wasm backend equal the JS backend within 1e-5 relative over a 60-frame stream', async (t) => {
     const random = prng(21);
