@@ -2,18 +2,16 @@
  * The one place where the sources touch the host runtime: child processes, TCP, timers.
  *
  * Node ≥ 20 and Deno 2 both implement `node:child_process`, `node:net` and `node:timers`, so the
- * same calls serve both; Deno-only APIs (`Deno.Command`, `Deno.listen`) are deliberately not used
- * because @deno/shim-deno cannot emulate them on Node (DESIGN §6). Keeping these calls here means
- * a runtime difference found later is fixed in one file, not in every source.
+ * same calls serve both (test/deno/pipeline.ts proves it with the real Deno binary: nothing had to
+ * differ). Deno-only APIs (`Deno.Command`, `Deno.listen`) are deliberately not used because
+ * @deno/shim-deno cannot emulate them on Node (DESIGN §6). Files are read with `node:fs`, which
+ * Deno implements too. Keeping these calls here means a runtime difference found later is fixed
+ * in one file, not in every source.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { setImmediate, clearImmediate } from 'node:timers';
 import type { Readable } from 'node:stream';
-
-/** True when running under Deno (its Node compatibility layer included). */
-export const isDeno: boolean =
-  typeof (globalThis as { Deno?: { version?: { deno?: string } } }).Deno?.version?.deno === 'string';
 
 export type PipedProcess = ChildProcessByStdio<null, Readable, Readable>;
 

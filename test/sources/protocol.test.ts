@@ -1,5 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,
@@ -178,4 +179,15 @@ t.test('fuzz: 12,000 random and mutated streams never throw nor allocate beyond 
   );
   t.ok(allocatedMax <= maxFrameBytes, `largest allocation ${allocatedMax} ≤ ${maxFrameBytes}`);
   t.ok(framesSeen > 1000 && errorsSeen > 1000, `the fuzz reached both outcomes: ${framesSeen} frames, ${errorsSeen} rejected streams`);
+});
+
+t.test("the worked example in docs/frame-protocol.md decodes to what the doc says", async (t) => {
+  const doc = readFileSync(new URL('../../docs/frame-protocol.md', import.meta.url), 'utf8');
+  const block = /```\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('Example:')))![1]!;
+  const hex = block.split('\n').map((line) => line.replace(/\s{3,}.*$/, '')).join(' ');
+  const bytes = Uint8Array.from(hex.trim().split(/\s+/), (byte) => parseInt(byte, 16));
+  const decoded = decodeFrameMessage(bytes);
+  if (decoded instanceof FrameProtocolError) throw decoded;
+  t.same(decoded.header, { width: 2, height: 1, channels: 3, timestamp: 40, streamId: 3, keyframe: true, payloadBytes: 6 });
+  t.same(Array.from(decoded.payload), [255, 0, 0, 0, 255, 0]);
 });
