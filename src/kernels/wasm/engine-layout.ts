@@ -54,7 +54,7 @@ export function engineLayout(g: ConvGeometry): EngineLayout {
   const candidates = section(inPixels * 4);
   const touchedMarks = section(outPixels);
   const touchedList = section(outPixels * 4);
-  const reach = section(taps * 8);
+  const reach = section(taps * 16);
   const denseScratch = section(taps * (g.inChannels / g.groups) * 4 * 4);
   return {
     bytes, paddedHeight, paddedWidth, header, integrated, staged, projection, tapOffsets,

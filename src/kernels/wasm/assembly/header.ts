@@ -52,7 +52,7 @@ export enum Field {
   TouchedList,
   /** Length of the touched list. */
   TouchedCount,
-  /** Scratch for one active pixel's reach: (output pixel, tap) pairs, `2·kH·kW` slots. */
+  /** Scratch for two active pixels' reach: (output pixel, tap) pairs, `4·kH·kW` slots. */
   Reach,
   /** Number of fields; the header's size in 32-bit slots. */
   Count,
