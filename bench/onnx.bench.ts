@@ -1,0 +1,161 @@
+/**
+ * UltraFace-slim-320 on three real clips at 320x240, measured side by side in one run:
+ * onnxruntime-node (1 and 2 threads), rx-rrm's dense path (a keyframe every frame), rx-rrm exact
+ * (τ = 0) and rx-rrm at the largest τ of a small search whose face detections agree with
+ * onnxruntime's on every frame and whose 99th-percentile per-frame largest face-score deviation is
+ * ≤ 0.03. Plus per-layer active fractions and the fraction of dense multiply-adds done.
+ * Inputs are preprocessed once beforehand, for every contender alike. Times are medians per frame.
+ */
+import { firstValueFrom, from, map, tap, toArray } from 'rxjs';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import type { KernelBackend } from '../src/kernels/backend.js';
+import { jsBackend } from '../src/kernels/js-backend.js';
+import { wasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
+import { decodeUltraFace, faceScores, iou, loadOnnx, type ModelOperatorOptions, type ModelOutput, type OnnxModel } from '../src/model/index.js';
+import { readFrames } from '../test/helpers/onnx-video.js';
+import { hwcToNchwInput, referenceSession, type ReferenceTensor } from '../test/helpers/onnx-runtime.js';
+import type { FeatureMap } from '../src/types.js';
+import { median, percentile, printTable } from './harness.js';
+
+const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data');
+const MODEL = resolve(DATA, 'models/ultraface-slim-320.onnx');
+const CLIPS = [
+  { file: 'one-by-one-person-detection.mp4', frames: 50 },
+  { file: 'car-detection.mp4', frames: 50 },
+  { file: 'face-demographics-walking.gif', frames: 35 },
+];
+const SEARCH = [0.003, 0.01, 0.02, 0.03, 0.05, 0.1];
+const MAX_P99_DEVIATION = 0.03;
+
+interface Measured {
+  readonly outputs: ModelOutput[];
+  /** Per-frame wall time in ms, first (dense) frame excluded. */
+  readonly times: number[];
+}
+
+async function measure(model: OnnxModel, maps: readonly FeatureMap[], options: ModelOperatorOptions): Promise<Measured> {
+  const times: number[] = [];
+  let started = 0;
+  const outputs = await firstValueFrom(
+    from(maps).pipe(tap(() => (started = performance.now())), model.operator(options), map((o) => (times.push(performance.now() - started), o)), toArray()),
+  );
+  return { outputs, times: times.slice(1) };
+}
+
+async function measureRuntime(maps: readonly FeatureMap[], threads: number): Promise<{ times: number[]; outputs: Record<string, ReferenceTensor>[] }> {
+  const session = await referenceSession(MODEL, threads);
+  const inputs = maps.map((m) => hwcToNchwInput(m.data, m.height, m.width, m.channels));
+  for (const input of inputs.slice(0, 3)) await session.run(input); // warm-up
+  const times: number[] = [];
+  const outputs: Record<string, ReferenceTensor>[] = [];
+  for (const input of inputs) {
+    const started = performance.now();
+    outputs.push(await session.run(input));
+    times.push(performance.now() - started);
+  }
+  await session.release();
+  return { times: times.slice(1), outputs };
+}
+
+/** Largest per-frame face-score deviation (p99 over frames) and whether decoded faces agree on every frame. */
+function agreement(outputs: ModelOutput[], reference: Record<string, ReferenceTensor>[]): { p99: number; agree: boolean } {
+  const deviations: number[] = [];
+  let agree = true;
+  outputs.forEach((o, k) => {
+    const ours = faceScores(o.outputs.scores!);
+    const theirs = faceScores(reference[k]!.scores!);
+    let deviation = 0;
+    for (let a = 0; a < ours.length; a++) {
+      deviation = Math.max(deviation, Math.abs(ours[a]! - theirs[a]!));
+      if ((ours[a]! >= 0.75 && theirs[a]! < 0.65) || (theirs[a]! >= 0.75 && ours[a]! < 0.65)) agree = false;
+    }
+    deviations.push(deviation);
+    const boxes = decodeUltraFace({ scores: o.outputs.scores!, boxes: o.outputs.boxes! });
+    const expected = decodeUltraFace({ scores: reference[k]!.scores!, boxes: reference[k]!.boxes! });
+    if (boxes.length !== expected.length || !expected.every((e) => boxes.some((b) => iou(b, e) > 0.5))) agree = false;
+  });
+  return { p99: percentile(deviations, 99), agree };
+}
+
+const macFraction = (outputs: ModelOutput[]) => {
+  const done = outputs.slice(1).reduce((n, o) => n + o.stats.reduce((m, s) => m + s.macs, 0), 0);
+  const dense = outputs.slice(1).reduce((n, o) => n + o.stats.reduce((m, s) => m + s.denseMacs, 0), 0);
+  return done / dense;
+};
+const fps = (times: number[]) => (1000 / median(times)).toFixed(1);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Per conv layer: active input fractions over all frames after the first. */
+function activeFractions(runs: ModelOutput[][]): Map<string, number[]> {
+  const byLayer = new Map<string, number[]>();
+  for (const outputs of runs) {
+    for (const o of outputs.slice(1)) {
+      for (const s of o.stats) if (s.kind === 'conv') byLayer.set(s.layer, [...(byLayer.get(s.layer) ?? []), s.activeFraction]);
+    }
+  }
+  return byLayer;
+}
+
+export async function run(): Promise<void> {
+  const absent = [MODEL, ...CLIPS.map((c) => resolve(DATA, 'videos', c.file))].filter((p) => !existsSync(p));
+  if (absent.length > 0) {
+    console.log(`skipped: ${absent.join(', ')} absent (../shared/data)`);
+    return;
+  }
+  const wasm = wasmKernelStatus();
+  const backends: [string, KernelBackend][] = [['js', jsBackend], ...(wasm.available ? [['wasm', wasmBackend] as [string, KernelBackend]] : [])];
+  if (!wasm.available) console.log(`wasm backend unavailable (${wasm.reason}): JS backend only`);
+  const model = await loadOnnx(MODEL);
+  const rows: (string | number)[][] = [];
+  const exactRuns: ModelOutput[][] = [];
+  const thresholdRuns: ModelOutput[][] = [];
+  const chosen: string[] = [];
+  for (const clip of CLIPS) {
+    const frames = await readFrames(resolve(DATA, 'videos', clip.file), clip.frames, { width: 320, height: 240 });
+    const maps = await firstValueFrom(from(frames).pipe(model.preprocess({ mean: 127, scale: 1 / 128 }), toArray()));
+    const ort1 = await measureRuntime(maps, 1);
+    const ort2 = await measureRuntime(maps, 2);
+    rows.push([clip.file, 'onnxruntime-node, 1 thread', '-', fps(ort1.times), median(ort1.times).toFixed(1), '100%', '-']);
+    rows.push([clip.file, 'onnxruntime-node, 2 threads', '-', fps(ort2.times), median(ort2.times).toFixed(1), '100%', '-']);
+    const fastest = backends[backends.length - 1]!;
+    for (const [name, backend] of backends) {
+      const dense = await measure(model, maps, { backend, keyframeEvery: 1 });
+      rows.push([clip.file, `rx-rrm dense path (${name})`, '0', fps(dense.times), median(dense.times).toFixed(1), pct(macFraction(dense.outputs)), '0.0000']);
+      const exact = await measure(model, maps, { backend });
+      const exactAgreement = agreement(exact.outputs, ort1.outputs);
+      rows.push([clip.file, `rx-rrm exact (${name})`, '0', fps(exact.times), median(exact.times).toFixed(1), pct(macFraction(exact.outputs)), exactAgreement.p99.toFixed(4)]);
+      if (backend === fastest[1]) exactRuns.push(exact.outputs);
+    }
+    // Largest τ of the search whose detections agree and whose p99 deviation is small enough.
+    let best: { threshold: number; measured: Measured; p99: number } | undefined;
+    for (const threshold of SEARCH) {
+      const measured = await measure(model, maps, { backend: fastest[1], threshold });
+      const { p99, agree } = agreement(measured.outputs, ort1.outputs);
+      if (!agree || p99 > MAX_P99_DEVIATION) break;
+      best = { threshold, measured, p99 };
+    }
+    if (best) {
+      rows.push([clip.file, `rx-rrm thresholded (${fastest[0]})`, String(best.threshold), fps(best.measured.times), median(best.measured.times).toFixed(1), pct(macFraction(best.measured.outputs)), best.p99.toFixed(4)]);
+      thresholdRuns.push(best.measured.outputs);
+      chosen.push(`${clip.file}: τ* = ${best.threshold}`);
+    } else {
+      chosen.push(`${clip.file}: no τ in [${SEARCH.join(', ')}] keeps detections and p99 deviation ≤ ${MAX_P99_DEVIATION}`);
+    }
+  }
+  console.log(`UltraFace-slim-320, 320x240, frames after the first; fps = 1000 / median ms per frame; τ* searched over ${SEARCH.join(', ')}`);
+  printTable(['clip', 'implementation', 'τ', 'fps', 'median ms/frame', 'MACs done (of dense)', 'p99 max face-score deviation'], rows);
+  console.log(`\nchosen thresholds: ${chosen.join('; ')}`);
+  const exact = activeFractions(exactRuns);
+  const thresholded = activeFractions(thresholdRuns);
+  console.log('\nper-layer active input fraction over all clips (median, p90), exact and at each clip\'s τ*:');
+  printTable(
+    ['layer', 'τ=0 median', 'τ=0 p90', 'τ* median', 'τ* p90'],
+    [...exact.keys()].map((layer) => {
+      const a = exact.get(layer)!;
+      const b = thresholded.get(layer) ?? [];
+      return [layer, pct(median(a)), pct(percentile(a, 90)), b.length ? pct(median(b)) : '-', b.length ? pct(percentile(b, 90)) : '-'];
+    }),
+  );
+}
