@@ -76,6 +76,8 @@ export class LiveFrameBuffer {
  */
 export class LiveDelivery {
   private readonly buffers = new Map<unknown, LiveFrameBuffer>();
+  /** Streams whose connection closed: their buffer goes once it has been emptied. */
+  private readonly finished = new Set<unknown>();
   private cancelScheduled: (() => void) | undefined;
   private ending: { error?: unknown } | undefined;
 
@@ -98,6 +100,7 @@ export class LiveDelivery {
   /** Forgets a finished stream once its buffered frames have been delivered. */
   forget(streamKey: unknown): void {
     if (this.buffers.get(streamKey)?.size === 0) this.buffers.delete(streamKey);
+    else if (this.buffers.has(streamKey)) this.finished.add(streamKey);
   }
 
   /** Completes (or errors) the subscriber after the buffered frames have been delivered. */
@@ -112,6 +115,7 @@ export class LiveDelivery {
     this.cancelScheduled?.();
     this.cancelScheduled = undefined;
     this.buffers.clear();
+    this.finished.clear();
     this.ending = {};
   }
 
@@ -130,7 +134,7 @@ export class LiveDelivery {
       if (frame) this.subscriber.next(frame);
       if (this.subscriber.closed) return;
       if (buffer.size > 0) pending = true;
-      else if (this.ending) this.buffers.delete(key);
+      else if (this.ending || this.finished.delete(key)) this.buffers.delete(key);
     }
     if (pending) this.schedule();
     else if (this.ending) {

@@ -173,9 +173,9 @@ export type SocketTarget =
 export function toSocket(target: SocketTarget, options: SendOptions = {}): OperatorFunction<Frame, Frame> {
   return (frames) =>
     new Observable<Frame>((subscriber) => {
-      const capacity = options.policy === 'latest' ? 1 : (options.queueSize ?? Infinity);
-      if (!(capacity >= 1)) {
-        subscriber.error(new Error(`toSocket: queueSize must be ≥ 1, got ${options.queueSize}`));
+      const capacity = sendBufferCapacity(options);
+      if (typeof capacity === 'string') {
+        subscriber.error(new Error(`toSocket: ${capacity}`));
         return;
       }
       const writers = new Set<FrameWriter>();
@@ -223,6 +223,14 @@ export function toSocket(target: SocketTarget, options: SendOptions = {}): Opera
     });
 }
 
+/** Like the receiving sources' capacity, but a sender's queue is unbounded unless limited. */
+function sendBufferCapacity(options: SendOptions): number | string {
+  if (options.policy === 'queue' || options.policy === undefined) {
+    return options.queueSize === undefined ? Infinity : liveBufferCapacity({ policy: 'queue', queueSize: options.queueSize });
+  }
+  return liveBufferCapacity({ policy: options.policy });
+}
+
 /** Writes frames to one socket, holding them in a policy buffer while the socket is congested. */
 class FrameWriter {
   private readonly pending: LiveFrameBuffer;
@@ -242,7 +250,8 @@ class FrameWriter {
 
   /** Validates and queues `frame`; throws when it cannot be encoded. */
   offer(frame: Frame): void {
-    encodeFrameHeader(frame, this.streamId); // validate now, so a bad frame errors at its own `next`
+    // Encoding validates: do it now so a bad frame errors at its own `next`, not at a later drain.
+    encodeFrameHeader(frame, this.streamId);
     this.pending.offer(frame);
     this.pump();
   }

@@ -195,6 +195,13 @@ t.test('cold: no socket before subscribe; bad options are errors', async (t) => 
   subscription.unsubscribe();
   const bad = await lastValueFrom(fromSocket({ policy: 'queue', queueSize: 1.5 })).catch((e: Error) => e);
   t.match((bad as Error).message, /queueSize must be an integer ≥ 1, got 1.5/);
+  const badPolicy = await lastValueFrom(from([syntheticFrame(0)]).pipe(toSocket({ port: 9 }, { policy: 'oldest' as 'latest' }))).catch((e: Error) => e);
+  t.match((badPolicy as Error).message, /toSocket: unknown policy 'oldest': expected 'latest' or 'queue'/);
+  const busy = listeningServer();
+  const busyPort = await busy.port;
+  const inUse = await lastValueFrom(fromSocket({ port: busyPort })).catch((e: Error) => e);
+  t.match((inUse as Error).message, new RegExp(`cannot listen on 127.0.0.1:${busyPort} \\(.*EADDRINUSE`));
+  busy.subscription.unsubscribe();
   const badFrame = await lastValueFrom(from([{ ...syntheticFrame(0), channels: 2 } as unknown as Frame]).pipe(toSocket({ port: 9 }))).catch((e: Error) => e);
   t.match((badFrame as Error).message, /cannot send 2 channels: expected 1, 3 or 4/);
 });
