@@ -14,6 +14,8 @@ import { denseConvMacs, resolveWindow, type ConvGeometry } from '../src/kernels/
 import { jsBackend } from '../src/kernels/js-backend.js';
 import { packConvWeights } from '../src/kernels/pack.js';
 import { createWasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
+import { denseHelper } from '../src/kernels/wasm/dense-helper.js';
+import { loadWasmRuntime } from '../src/kernels/wasm/kernel-module.js';
 
 const { onnx } = onnxProto;
 const RUNS = 7;
@@ -22,6 +24,8 @@ const RUNS = 7;
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 const wasmSimd = createWasmBackend({ instructionSet: 'simd' });
 const wasmRelaxed = createWasmBackend({ instructionSet: 'relaxed-simd' });
+const wasmSimd2 = createWasmBackend({ instructionSet: 'simd', threads: 2 });
+const wasmRelaxed2 = createWasmBackend({ instructionSet: 'relaxed-simd', threads: 2 });
 
 interface Layer {
   readonly label: string;
@@ -112,21 +116,32 @@ async function denseTable(layer: Layer): Promise<{ wasmMs: number; relaxedMs: nu
   const js = createEngine(jsBackend, layer);
   const wasm = createEngine(wasmSimd, layer);
   const relaxed = createEngine(wasmRelaxed, layer);
+  const wasm2 = createEngine(wasmSimd2, layer);
+  const relaxed2 = createEngine(wasmRelaxed2, layer);
+  await waitForHelpers();
   const rows: [string, number][] = [
     ['plain JS dense', await timeIt(() => js.keyframe(input), 2, 2)],
     ['wasm SIMD dense', await timeIt(() => wasm.keyframe(input), 20)],
     ['wasm relaxed SIMD (FMA) dense', await timeIt(() => relaxed.keyframe(input), 20)],
     ['onnxruntime-node, 1 thread', await onnxruntimeMs(layer, 1, 20)],
     ['onnxruntime-node, 2 threads', await onnxruntimeMs(layer, 2, 20)],
+    ['wasm SIMD dense, 2 threads', await timeIt(() => wasm2.keyframe(input), 20)],
+    ['wasm relaxed SIMD dense, 2 threads', await timeIt(() => relaxed2.keyframe(input), 20)],
   ];
-  js.dispose();
-  wasm.dispose();
-  relaxed.dispose();
+  for (const engine of [js, wasm, relaxed, wasm2, relaxed2]) engine.dispose();
   const ort1 = rows[3]![1];
   console.log(`\nDense ${layer.label} (${(denseConvMacs(layer.geometry) / 1e6).toFixed(1)} M multiply-adds)\n`);
   console.log('| implementation | ms | GFLOP/s | throughput vs onnxruntime 1 thread |\n| --- | --- | --- | --- |');
   for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(3)} | ${gflops(layer, ms).toFixed(1)} | ${(ort1 / ms).toFixed(2)}x |`);
   return { wasmMs: rows[1]![1], relaxedMs: rows[2]![1] };
+}
+
+/** Blocks until both runtimes' helper threads have started (they start on the first 2-thread engine). */
+async function waitForHelpers(): Promise<void> {
+  for (const set of ['simd', 'relaxed-simd'] as const) {
+    const loaded = loadWasmRuntime(set);
+    if ('runtime' in loaded) await denseHelper(loaded.runtime).whenReady();
+  }
 }
 
 /** Two inputs that differ at `fraction` of the pixels: alternating them makes every update integrate those pixels. */

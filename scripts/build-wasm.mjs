@@ -1,4 +1,4 @@
-// Compiles the AssemblyScript SIMD kernels (src/kernels/wasm/assembly/index.ts) twice, to
+// Compiles the AssemblyScript SIMD kernels (over a shared memory) (src/kernels/wasm/assembly/index.ts) twice, to
 // build/wasm/rrm.wasm (WebAssembly SIMD) and build/wasm/rrm-relaxed.wasm (plus relaxed SIMD: fused
 // multiply-add; the loader prefers it where the engine accepts it). Run by `npm run build:wasm` (and
 // so by `prepare` and `npm run build`). Fails loudly: a non-zero exit and the compiler's diagnostics.
@@ -11,8 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src/kernels/wasm/assembly/index.ts');
 const outputDir = join(root, 'build/wasm');
 const variants = [
-  { file: 'rrm.wasm', features: ['simd'] },
-  { file: 'rrm-relaxed.wasm', features: ['simd', 'relaxed-simd'] },
+  { file: 'rrm.wasm', features: ['simd', 'threads'] },
+  { file: 'rrm-relaxed.wasm', features: ['simd', 'relaxed-simd', 'threads'] },
 ];
 
 mkdirSync(outputDir, { recursive: true });
@@ -26,8 +26,11 @@ for (const { file, features } of variants) {
     '--runtime', 'stub',
     ...features.flatMap((feature) => ['--enable', feature]),
     // JS owns the memory (and its allocator): the kernels are plain functions over it, with no AS heap.
+    // Shared, so that worker threads can run kernels over the same memory (see dense-threads.ts).
     '--importMemory',
+    '--sharedMemory',
     '--initialMemory', '1',
+    '--maximumMemory', '65536',
     '--noAssert',
   ]);
   if (error) {

@@ -9,6 +9,8 @@ import { packConvWeights } from '../../src/kernels/pack.js';
 import { convReference } from '../../src/kernels/reference/conv.js';
 import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { convCase } from '../helpers/geometry.js';
+import { denseHelper } from '../../src/kernels/wasm/dense-helper.js';
+import { loadWasmRuntime } from '../../src/kernels/wasm/kernel-module.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 
@@ -20,7 +22,7 @@ if (!status.available) {
 } else {
   const instructionSets = (['simd', 'relaxed-simd'] as const).filter((set) => wasmKernelStatus(set).available);
   t.comment(`testing the ${instructionSets.join(' and ')} builds`);
-  const tolerance = (expected: Float32Array) => 1e-5 * Math.max(1, ...expected.map(Math.abs));
+  const tolerance = (expected: Float32Array) => 1e-5 * expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
 
   const layer = (g: ConvGeometry, random: () => number) => {
     const weight = randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth);
@@ -85,6 +87,34 @@ if (!status.available) {
   });
   }
 
+  t.test('two threads: dense keyframes and the dense fallback split rows with a worker and equal the reference', async (t) => {
+    const backend = createWasmBackend({ threads: 2 });
+    const loaded = loadWasmRuntime();
+    if (!('runtime' in loaded)) throw new Error(loaded.error);
+    await denseHelper(loaded.runtime).whenReady();
+    const random = prng(17);
+    const cases: [string, ConvGeometry][] = [
+      ['3x3 64->64, odd rows', geometry(25, 20, 64, 64, 3, 1, 1)],
+      ['3x3 32->48 stride 2', geometry(41, 37, 32, 48, 3, 2, 1)],
+      ['depthwise 5x5 128ch', geometry(33, 40, 128, 128, 5, 1, 128)],
+      ['1x1 96->40 (channel tails)', geometry(30, 31, 96, 40, 1, 1, 1)],
+      ['grouped 3x3, 4 groups', geometry(30, 30, 64, 64, 3, 1, 4)],
+    ];
+    for (const [label, g] of cases) {
+      const { weight, bias, prepared } = layer(g, random);
+      const engine = backend.createConvEngine(g, prepared);
+      let input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
+      engine.keyframe(input);
+      let expected = convReference(g, weight, bias, input);
+      t.ok(maxAbsDiff(engine.projection, expected) <= tolerance(expected), `${label}: keyframe`);
+      input = perturbPixels(input, g.inChannels, 0.9, random);
+      const result = engine.update(input, 0, null, 0, 0.5);
+      expected = convReference(g, weight, bias, input);
+      t.ok(result.dense && maxAbsDiff(engine.projection, expected) <= tolerance(expected), `${label}: dense fallback`);
+      engine.dispose();
+    }
+  });
+
   t.test('thresholded deltas defer sub-threshold change exactly like the JS engine, and the dense fallback agrees', async (t) => {
     const random = prng(11);
     for (const groups of [1, 2, 24]) {
@@ -138,7 +168,7 @@ if (!status.available) {
     const shapes = [geometry(12, 9, 16, 8, 3, 2, 1), geometry(20, 20, 8, 8, 5, 1, 8), geometry(7, 7, 32, 16, 1, 1, 1)];
     const layers = shapes.map((g) => layer(g, random));
     const engines = shapes.map((g, i) => wasmBackend.createConvEngine(g, layers[i]!.prepared));
-    const runtime = await import('../../src/kernels/wasm/kernel-module.js').then((m) => m.loadWasmRuntime());
+    const runtime = loadWasmRuntime();
     if (!('runtime' in runtime)) throw new Error(runtime.error);
     const { memory, allocator } = runtime.runtime;
     const bytesBefore = memory.buffer.byteLength;

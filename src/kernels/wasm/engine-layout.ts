@@ -23,7 +23,9 @@ export interface EngineLayout {
   readonly touchedMarks: number;
   readonly touchedList: number;
   readonly reach: number;
+  /** Two scratch areas of the dense kernel (one per thread), `denseScratchBytes` each. */
   readonly denseScratch: number;
+  readonly denseScratchBytes: number;
 }
 
 /** Depthwise (one input and one output channel per group) has its own kernels; everything else is general. */
@@ -55,10 +57,12 @@ export function engineLayout(g: ConvGeometry): EngineLayout {
   const touchedMarks = section(outPixels);
   const touchedList = section(outPixels * 4);
   const reach = section(taps * 16);
-  const denseScratch = section(taps * (g.inChannels / g.groups) * 4 * 4);
+  // The dense kernel gathers the receptive fields of 4 output pixels: `[kH·kW·inC/groups, 4]` floats.
+  const denseScratchBytes = Math.ceil((taps * (g.inChannels / g.groups) * 4 * 4) / 64) * 64;
+  const denseScratch = section(2 * denseScratchBytes);
   return {
     bytes, paddedHeight, paddedWidth, header, integrated, staged, projection, tapOffsets,
-    activePixels, deltas, candidates, touchedMarks, touchedList, reach, denseScratch,
+    activePixels, deltas, candidates, touchedMarks, touchedList, reach, denseScratch, denseScratchBytes,
   };
 }
 
@@ -84,7 +88,6 @@ export function writeHeader(
     [Field.Deltas, base + layout.deltas], [Field.Candidates, base + layout.candidates],
     [Field.TouchedMarks, base + layout.touchedMarks], [Field.TouchedList, base + layout.touchedList],
     [Field.TouchedCount, 0], [Field.Reach, base + layout.reach],
-    [Field.DenseScratch, base + layout.denseScratch],
   ];
   for (const [which, value] of fields) heap[h + which] = value;
   const taps = (base + layout.tapOffsets) / 4;

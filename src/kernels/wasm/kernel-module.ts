@@ -11,8 +11,8 @@ import { WasmAllocator } from './allocator.js';
 
 /** The module's exports (see `assembly/index.ts`). Pointers are byte addresses in `memory`. */
 export interface WasmKernelExports {
-  convDenseGeneral(header: number): void;
-  convDenseDepthwise(header: number): void;
+  convDenseGeneral(header: number, rowStart: number, rowEnd: number, scratch: number): void;
+  convDenseDepthwise(header: number, rowStart: number, rowEnd: number): void;
   detectActive(header: number, threshold: number, useCandidates: number, candidateCount: number): number;
   integrateAll(header: number): void;
   findNonFinite(values: number, count: number): number;
@@ -31,6 +31,8 @@ export type InstructionSet = 'auto' | 'relaxed-simd' | 'simd';
 export interface WasmRuntime {
   readonly instructionSet: Exclude<InstructionSet, 'auto'>;
   readonly kernels: WasmKernelExports;
+  /** Compiled once; worker threads instantiate it again over the same shared memory. */
+  readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly allocator: WasmAllocator;
   /** Per-runtime store of weights copied into `memory` (see `weight-store.ts`). */
@@ -74,8 +76,9 @@ function instantiate(instructionSet: Exclude<InstructionSet, 'auto'>): LoadResul
   const bytes = readFileSync(path);
   if (!WebAssembly.validate(bytes)) return { error: `WebAssembly ${instructionSet === 'simd' ? 'SIMD' : 'relaxed SIMD'} is not supported by this engine` };
   const module = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536 });
+  // Shared (the module declares it so) so that a helper thread can run dense rows over the same state.
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as WasmKernelExports;
-  return { runtime: { instructionSet, kernels, memory, allocator: new WasmAllocator(memory, HEAP_START), weights: new WeakMap() } };
+  return { runtime: { instructionSet, kernels, module, memory, allocator: new WasmAllocator(memory, HEAP_START), weights: new WeakMap() } };
 }

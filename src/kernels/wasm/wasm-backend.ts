@@ -7,6 +7,8 @@ import type { KernelBackend } from '../backend.js';
 import { jsBackend } from '../js-backend.js';
 import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvEngine } from './wasm-engine.js';
+import { denseHelper } from './dense-helper.js';
+import { availableParallelism } from 'node:os';
 
 /**
  * Measured by `bench/kernels.bench.ts` (3x3 64->64 on 56x56, update with candidates, input copy
@@ -18,8 +20,12 @@ const WASM_DENSE_CROSSOVER = { simd: 0.45, 'relaxed-simd': 0.35 } as const;
 export interface WasmBackendOptions {
   /** Which build of the kernels to use (default `'auto'`: fused multiply-add where the engine has relaxed SIMD). */
   readonly instructionSet?: InstructionSet;
-  /** Worker threads for dense convs. Only 1 is implemented so far. */
-  readonly threads?: 1;
+  /**
+   * Threads for dense convs (keyframes and the dense fallback; sparse updates use one):
+   * 2 adds a worker over the shared wasm memory; `'auto'` uses 2 where the machine has 2 or more
+   * cores. Default 1.
+   */
+  readonly threads?: 1 | 2 | 'auto';
   /** Where the fallback notice goes (default `console.warn`). */
   readonly notice?: (message: string) => void;
 }
@@ -34,6 +40,7 @@ export function wasmKernelStatus(
 
 export function createWasmBackend(options: WasmBackendOptions = {}): KernelBackend {
   let noticed = false;
+  const threads = options.threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : (options.threads ?? 1);
   const runtime = () => {
     const loaded = loadWasmRuntime(options.instructionSet);
     return 'runtime' in loaded ? loaded.runtime : undefined;
@@ -48,7 +55,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     },
     createConvEngine(geometry, weights) {
       const loaded = runtime();
-      if (loaded) return new WasmConvEngine(loaded, geometry, weights);
+      if (loaded) return new WasmConvEngine(loaded, geometry, weights, threads === 2 ? denseHelper(loaded) : undefined);
       if (!noticed) {
         noticed = true;
         const status = wasmKernelStatus(options.instructionSet);

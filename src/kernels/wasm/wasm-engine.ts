@@ -8,11 +8,12 @@ import { denseConvMacs, type ConvGeometry } from '../geometry.js';
 import { engineLayout, isDepthwise, writeHeader, type EngineLayout } from './engine-layout.js';
 import type { WasmRuntime } from './kernel-module.js';
 import { acquireWeights, releaseWeights } from './weight-store.js';
+import type { DenseHelper } from './dense-helper.js';
 import { Field } from './assembly/header.js';
 
 /** Views on this engine's buffers; re-created whenever memory growth detaches the old ones. */
 interface Views {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBufferLike;
   readonly header: Int32Array;
   readonly staged: Float32Array;
   readonly projection: Float32Array;
@@ -20,6 +21,9 @@ interface Views {
   readonly candidates: Int32Array;
   readonly touched: Int32Array;
 }
+
+/** Dense convs smaller than this run on one thread (measured: the hand-off costs tens of microseconds). */
+const HELPER_MIN_MACS = 2_000_000;
 
 /** With fewer candidates than this fraction of the pixels, only the candidates' channels are copied in. */
 const PARTIAL_COPY_FRACTION = 0.25;
@@ -30,14 +34,21 @@ export class WasmConvEngine implements ConvEngine {
   private readonly header: number;
   private readonly depthwise: boolean;
   private readonly inputPixels: number;
+  private readonly helper: DenseHelper | undefined;
   private views: Views;
   private disposed = false;
 
+  /**
+   * `helper`: a second thread for the dense conv, used when the layer has at least
+   * `HELPER_MIN_MACS` multiply-adds (below that the hand-off costs more than it saves).
+   */
   constructor(
     private readonly runtime: WasmRuntime,
     private readonly geometry: ConvGeometry,
     private readonly weights: PreparedWeights,
+    helper?: DenseHelper,
   ) {
+    this.helper = helper && denseConvMacs(geometry) >= HELPER_MIN_MACS ? helper : undefined;
     this.layout = engineLayout(geometry);
     this.depthwise = isDepthwise(geometry);
     this.inputPixels = geometry.inHeight * geometry.inWidth;
@@ -104,8 +115,12 @@ export class WasmConvEngine implements ConvEngine {
   }
 
   private denseConv(): void {
-    if (this.depthwise) this.runtime.kernels.convDenseDepthwise(this.header);
-    else this.runtime.kernels.convDenseGeneral(this.header);
+    const { kernels } = this.runtime;
+    const rows = this.geometry.outHeight;
+    const scratch = this.base + this.layout.denseScratch;
+    if (this.helper) this.helper.run(this.depthwise, this.header, rows, scratch, scratch + this.layout.denseScratchBytes);
+    else if (this.depthwise) kernels.convDenseDepthwise(this.header, 0, rows);
+    else kernels.convDenseGeneral(this.header, 0, rows, scratch);
   }
 
   private currentViews(): Views {

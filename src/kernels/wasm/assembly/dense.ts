@@ -8,11 +8,14 @@
 import { Field } from './header';
 import { field, madd, pointer } from './fields';
 
-/** General conv: any kernel, stride, dilation and groups. With a 1x1 kernel this is the pointwise GEMM. */
-export function convDenseGeneral(header: usize): void {
+/**
+ * General conv: any kernel, stride, dilation and groups. With a 1x1 kernel this is the pointwise GEMM.
+ * Computes output rows `rowStart..rowEnd` only, using `scratch` (see `Field.DenseScratch`), so that
+ * two threads can share one layer, each with its own rows and scratch.
+ */
+export function convDenseGeneral(header: usize, rowStart: i32, rowEnd: i32, scratch: usize): void {
   const inC = field(header, Field.InChannels);
   const outC = field(header, Field.OutChannels);
-  const outH = field(header, Field.OutHeight);
   const outW = field(header, Field.OutWidth);
   const strideH = field(header, Field.StrideH);
   const strideW = field(header, Field.StrideW);
@@ -31,7 +34,7 @@ export function convDenseGeneral(header: usize): void {
   const weightTap = <usize>(inC * outPerGroup) << 2;
   const outPixel = <usize>outC << 2;
   const panels = pointer(header, Field.DensePanels);
-  const fields = pointer(header, Field.DenseScratch);
+  const fields = scratch;
   const depth = taps * inPerGroup;
   // One panel holds 8 output channels; `co * panelBytes8` is the panel of the block starting at co.
   const panelBytes8 = <usize>(taps * inPerGroup) << 2;
@@ -41,7 +44,7 @@ export function convDenseGeneral(header: usize): void {
     const groupIn = <usize>(group * inPerGroup) << 2;
     const groupWeights = weights + (<usize>(group * inPerGroup * outPerGroup) << 2);
     const groupOut = <usize>(group * outPerGroup) << 2;
-    for (let oy = 0; oy < outH; oy++) {
+    for (let oy = rowStart; oy < rowEnd; oy++) {
       const rowIn = integrated + (<usize>(oy * strideH * paddedW * inC) << 2) + groupIn;
       const rowOut = projection + (<usize>(oy * outW * outC) << 2) + groupOut;
       let ox = 0;
@@ -224,9 +227,8 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
  * Depthwise conv (groups = inC = outC): every channel has its own kernel, so the SIMD lanes run
  * over channels. 16 channels at a time keep 4 independent add chains in flight over the taps.
  */
-export function convDenseDepthwise(header: usize): void {
+export function convDenseDepthwise(header: usize, rowStart: i32, rowEnd: i32): void {
   const channels = field(header, Field.InChannels);
-  const outH = field(header, Field.OutHeight);
   const outW = field(header, Field.OutWidth);
   const strideH = field(header, Field.StrideH);
   const strideW = field(header, Field.StrideW);
@@ -239,7 +241,7 @@ export function convDenseDepthwise(header: usize): void {
   const tapOffsets = pointer(header, Field.TapOffsets);
   const pixelBytes = <usize>channels << 2;
   const weightTap = pixelBytes;
-  for (let oy = 0; oy < outH; oy++) {
+  for (let oy = rowStart; oy < rowEnd; oy++) {
     for (let ox = 0; ox < outW; ox++) {
       const src = integrated + <usize>((oy * strideH * paddedW + ox * strideW) * channels) * 4;
       const dst = projection + <usize>(oy * outW + ox) * pixelBytes;

@@ -32,8 +32,6 @@ export enum Field {
    * contiguous panel `[kH·kW, inC/groups, 8]`, so the tile's inner loop reads them at fixed offsets.
    */
   DensePanels,
-  /** Scratch of the dense kernel: the receptive fields of 4 output pixels, `[kH·kW·inC/groups, 4]`. */
-  DenseScratch,
   /** `outC` biases (zeros when the layer has none). */
   Bias,
   /** P, `[outH, outW, outC]`. */

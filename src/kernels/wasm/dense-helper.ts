@@ -1,0 +1,122 @@
+/**
+ * A second thread for dense convs (keyframes and the dense fallback): a worker that instantiates
+ * the same kernels over the same shared wasm memory and computes the lower half of the output rows
+ * while the calling thread computes the upper half. Hand-off is two counters in a shared Int32Array
+ * (Atomics.notify/wait), not messages: a dense conv takes milliseconds, a message round trip would
+ * cost a noticeable part of that. Until the worker has started, callers simply run every row themselves.
+ */
+import { Worker } from 'node:worker_threads';
+import type { WasmRuntime } from './kernel-module.js';
+
+/** Slots of the control array. */
+const enum Slot {
+  /** Incremented by the caller for each job. */
+  Requested,
+  /** Set by the worker to the job number it finished. */
+  Done,
+  Ready,
+  Kind,
+  Header,
+  RowStart,
+  RowEnd,
+  Scratch,
+  Count,
+}
+
+const GENERAL = 0;
+const DEPTHWISE = 1;
+/** A worker that does not answer within this time is considered dead (it never should). */
+const TIMEOUT_MS = 10_000;
+
+// Plain JavaScript run by the worker (CommonJS, `eval: true`): no file to find from src/ or dist/.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control } = workerData;
+const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+Atomics.store(control, ${Slot.Ready}, 1);
+let seen = 0;
+for (;;) {
+  Atomics.wait(control, ${Slot.Requested}, seen);
+  seen = Atomics.load(control, ${Slot.Requested});
+  const header = control[${Slot.Header}], start = control[${Slot.RowStart}], end = control[${Slot.RowEnd}];
+  if (control[${Slot.Kind}] === ${DEPTHWISE}) kernels.convDenseDepthwise(header, start, end);
+  else kernels.convDenseGeneral(header, start, end, control[${Slot.Scratch}]);
+  Atomics.store(control, ${Slot.Done}, seen);
+  Atomics.notify(control, ${Slot.Done});
+}
+`;
+
+export class DenseHelper {
+  private readonly control = new Int32Array(new SharedArrayBuffer(Slot.Count * 4));
+  private readonly worker: Worker;
+  private jobs = 0;
+  private failure: Error | undefined;
+
+  constructor(private readonly runtime: WasmRuntime) {
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module: runtime.module, memory: runtime.memory, control: this.control },
+    });
+    // The worker blocks in Atomics.wait forever; it must not keep the process alive.
+    this.worker.unref();
+    this.worker.on('error', (error) => {
+      this.failure = error;
+    });
+  }
+
+  /** Whether the worker has started (before that, `run` does all rows on the calling thread). */
+  get ready(): boolean {
+    return this.failure === undefined && Atomics.load(this.control, Slot.Ready) === 1;
+  }
+
+  /** Resolves once the worker can take work. */
+  async whenReady(): Promise<void> {
+    while (!this.ready) {
+      if (this.failure) throw this.failure;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /**
+   * Dense conv of one engine over `outHeight` rows: the worker takes the lower rows (with its own
+   * scratch), this thread the upper ones; returns when both are done.
+   */
+  run(depthwise: boolean, header: number, outHeight: number, ownScratch: number, helperScratch: number): void {
+    const { kernels } = this.runtime;
+    if (!this.ready || outHeight < 2) {
+      if (depthwise) kernels.convDenseDepthwise(header, 0, outHeight);
+      else kernels.convDenseGeneral(header, 0, outHeight, ownScratch);
+      return;
+    }
+    const split = outHeight >> 1;
+    const c = this.control;
+    c[Slot.Kind] = depthwise ? DEPTHWISE : GENERAL;
+    c[Slot.Header] = header;
+    c[Slot.RowStart] = split;
+    c[Slot.RowEnd] = outHeight;
+    c[Slot.Scratch] = helperScratch;
+    const job = ++this.jobs;
+    Atomics.store(c, Slot.Requested, job);
+    Atomics.notify(c, Slot.Requested);
+    if (depthwise) kernels.convDenseDepthwise(header, 0, split);
+    else kernels.convDenseGeneral(header, 0, split, ownScratch);
+    const started = Date.now();
+    for (let done = Atomics.load(c, Slot.Done); done !== job; done = Atomics.load(c, Slot.Done)) {
+      Atomics.wait(c, Slot.Done, done, 100);
+      if (this.failure) throw new Error(`wasm dense helper thread failed: ${this.failure.message}`);
+      if (Date.now() - started > TIMEOUT_MS) throw new Error('wasm dense helper thread did not answer');
+    }
+  }
+}
+
+const helpers = new WeakMap<WasmRuntime, DenseHelper>();
+
+/** The runtime's helper thread, started on first request. */
+export function denseHelper(runtime: WasmRuntime): DenseHelper {
+  let helper = helpers.get(runtime);
+  if (!helper) {
+    helper = new DenseHelper(runtime);
+    helpers.set(runtime, helper);
+  }
+  return helper;
+}
