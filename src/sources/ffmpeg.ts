@@ -168,6 +168,7 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
     stdout.cancel();
   };
   signal.addEventListener('abort', kill, { once: true });
+  let shortFrame: string | undefined;
   try {
     const started = await Promise.race([log.spawned, exited]);
     if (started instanceof Error) throw ffmpegStartError(binary.path, started);
@@ -183,7 +184,11 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
         if (!(error instanceof TruncatedInputError)) throw error;
       }
       if (signal.aborted) return;
-      if (data === undefined) break; // ffmpeg failed between showing and writing: its exit says why
+      if (data === undefined) {
+        // ffmpeg failed between announcing and writing the frame: its exit status usually says why.
+        shortFrame = `ffmpeg announced frame ${index} (${shown.width}×${shown.height}) but its output ended before the frame's ${byteLength} bytes`;
+        break;
+      }
       yield {
         data,
         width: shown.width,
@@ -201,6 +206,7 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
         `ffmpeg could not decode ${request.inputName} (exit ${exit.code ?? exit.signal}): ${log.lastMessages()}; expected a complete video ffmpeg can read`,
       );
     }
+    if (shortFrame) throw new Error(`${shortFrame} while decoding ${request.inputName}`);
   } finally {
     signal.removeEventListener('abort', kill);
     kill();
