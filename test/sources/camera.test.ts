@@ -12,14 +12,15 @@ t.test('frames arrive at about the requested rate, at the requested size', async
   const frames = await lastValueFrom(
     fromCamera({ input: testCamera(25), width: 80, height: 60, onProcess: (started) => (pid = started) }).pipe(
       tap(() => arrivals.push(performance.now())),
-      take(26),
+      take(41),
       toArray(),
     ),
   );
   t.same([frames[0]!.width, frames[0]!.height, frames[0]!.channels], [80, 60, 3]);
   // Frames after the first: ffmpeg may emit the first few in a burst while it starts.
   const rate = (arrivals.length - 6) / ((arrivals.at(-1)! - arrivals[5]!) / 1000);
-  t.ok(rate > 20 && rate < 30, `${rate.toFixed(1)} frames/s for a 25 fps camera`);
+  // Wide enough for a loaded CI machine, narrow enough to fail if frames were not paced (hundreds/s).
+  t.ok(rate > 18 && rate < 32, `${rate.toFixed(1)} frames/s for a 25 fps camera`);
   t.same(frames.map((frame) => frame.dropped), frames.map(() => 0), 'a fast consumer loses nothing');
   t.same(frames.slice(0, 3).map((frame) => frame.timestamp), [0, 40, 80], 'presentation time of the device');
   t.ok(await waitUntilGone(pid), 'ffmpeg is gone after take()');
