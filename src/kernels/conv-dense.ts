@@ -5,7 +5,7 @@
  * across all taps and streaming every weight per pixel.
  */
 import type { ConvGeometry } from './geometry.js';
-import { accumulateTap } from './tap-accumulate.js';
+import { accumulateDepthwiseTap, accumulateTap } from './tap-accumulate.js';
 
 /** `projection = W·input + bias` for the whole map. */
 export function convDense(
@@ -20,6 +20,7 @@ export function convDense(
   const inPerGroup = inC / g.groups;
   const outPerGroup = outC / g.groups;
   const tapStride = inC * outPerGroup;
+  const depthwise = inPerGroup === 1 && outPerGroup === 1;
   for (let oy = 0; oy < g.outHeight; oy++) {
     const iyOrigin = oy * g.strideH - g.padTop;
     for (let ox = 0; ox < g.outWidth; ox++) {
@@ -35,6 +36,10 @@ export function convDense(
           if (ix < 0 || ix >= g.inWidth) continue;
           const inBase = (iy * g.inWidth + ix) * inC;
           const wTap = (ky * g.kernelWidth + kx) * tapStride;
+          if (depthwise) {
+            accumulateDepthwiseTap(projection, outBase, packedWeight, wTap, input, inBase, inC);
+            continue;
+          }
           for (let group = 0; group < g.groups; group++) {
             accumulateTap(projection, outBase + group * outPerGroup, packedWeight, wTap + group * inPerGroup * outPerGroup, input, inBase + group * inPerGroup, inPerGroup, outPerGroup);
           }

@@ -3,7 +3,7 @@
  * the one output pixel each kernel tap reaches. Work is proportional to the active pixels only.
  */
 import type { ConvGeometry } from './geometry.js';
-import { accumulateTap } from './tap-accumulate.js';
+import { accumulateDepthwiseTap, accumulateTap } from './tap-accumulate.js';
 
 /** Output pixels the scatter touched, each listed once (`marks` is cleared again by the caller). */
 export interface TouchedPixels {
@@ -43,6 +43,7 @@ export function convScatter(
   const inPerGroup = inC / g.groups;
   const outPerGroup = outC / g.groups;
   const tapStride = inC * outPerGroup;
+  const depthwise = inPerGroup === 1 && outPerGroup === 1;
   const { marks, list } = touched;
   let touchedCount = touched.count;
   let taps = 0;
@@ -69,6 +70,10 @@ export function convScatter(
         }
         const outBase = outPixel * outC;
         const wTap = (ky * g.kernelWidth + kx) * tapStride;
+        if (depthwise) {
+          accumulateDepthwiseTap(projection, outBase, packedWeight, wTap, deltas, deltaBase, inC);
+          continue;
+        }
         for (let group = 0; group < g.groups; group++) {
           accumulateTap(projection, outBase + group * outPerGroup, packedWeight, wTap + group * inPerGroup * outPerGroup, deltas, deltaBase + group * inPerGroup, inPerGroup, outPerGroup);
         }

@@ -39,3 +39,11 @@ export function accumulateTap(
     projection[o + co] = a;
   }
 }
+
+/**
+ * The depthwise case (one input and one output channel per group): every channel is its own group,
+ * so a tap is a plain element-wise multiply-add along the pixel's channels, with no per-group call.
+ */
+export function accumulateDepthwiseTap(projection: Float32Array, o: number, weights: Float32Array, w: number, values: Float32Array, v: number, channels: number): void {
+  for (let c = 0; c < channels; c++) projection[o + c]! += values[v + c]! * weights[w + c]!;
+}

@@ -60,7 +60,8 @@ export function summarize(records: readonly FrameRecord[], wallMs: number): RunS
     frames: records.length,
     wallMs,
     fps: records.length / (wallMs / 1000),
-    keyframes: records.filter((r) => r.keyframe).length,
+    // The first item of a run is always computed as a keyframe, marked or not.
+    keyframes: records.filter((r, i) => r.keyframe || i === 0).length,
     macs,
     denseMacs,
     layers,

@@ -1,0 +1,97 @@
+/** Options shared by the commands that load a model: parsing, validation and what they turn into. */
+import { readFile } from 'node:fs/promises';
+import { jsBackend } from '../kernels/js-backend.js';
+import { createWasmBackend } from '../kernels/wasm/wasm-backend.js';
+import type { KernelBackend } from '../kernels/backend.js';
+import type { PreprocessOptions } from '../model/preprocess.js';
+import { UsageError } from './errors.js';
+
+export const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  input: { type: 'string' },
+  size: { type: 'string' },
+  mean: { type: 'string' },
+  scale: { type: 'string' },
+  std: { type: 'string' },
+  'channel-order': { type: 'string' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+  'max-frames': { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+export interface ParsedValues {
+  readonly [name: string]: string | boolean | undefined;
+}
+
+export function requireString(values: ParsedValues, name: string, what: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required: ${what}`);
+  return value;
+}
+
+export function optionalNumber(values: ParsedValues, name: string, check: (n: number) => boolean = Number.isFinite, expected = 'a number'): number | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !check(n)) throw new UsageError(`--${name} ${String(value)}: expected ${expected}`);
+  return n;
+}
+
+/** `--size 320x240` as width and height. */
+export function parseSize(values: ParsedValues): { width?: number; height?: number } {
+  const value = values.size;
+  if (value === undefined) return {};
+  const match = /^(\d+)x(\d+)$/.exec(String(value));
+  if (!match || Number(match[1]) <= 0 || Number(match[2]) <= 0) throw new UsageError(`--size ${String(value)}: expected WIDTHxHEIGHT, e.g. 320x240`);
+  return { width: Number(match[1]), height: Number(match[2]) };
+}
+
+/** `--mean 127` or `--mean 0.485,0.456,0.406` (one value or one per channel). */
+function numberList(values: ParsedValues, name: string): number | number[] | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const list = String(value).split(',').map(Number);
+  if (list.some((n) => !Number.isFinite(n))) throw new UsageError(`--${name} ${String(value)}: expected a number or comma-separated numbers`);
+  return list.length === 1 ? list[0]! : list;
+}
+
+/** How frames become the model's input: `(byte − mean) · scale / std`, RGB or BGR. */
+export function preprocessOptions(values: ParsedValues): PreprocessOptions {
+  const order = values['channel-order'];
+  if (order !== undefined && order !== 'rgb' && order !== 'bgr') throw new UsageError(`--channel-order ${String(order)}: expected rgb or bgr`);
+  const mean = numberList(values, 'mean');
+  const std = numberList(values, 'std');
+  const scale = optionalNumber(values, 'scale');
+  return {
+    ...(mean !== undefined ? { mean } : {}),
+    ...(std !== undefined ? { std } : {}),
+    ...(scale !== undefined ? { scale } : { scale: 1 / 255 }),
+    ...(order ? { channelOrder: order } : {}),
+  };
+}
+
+export function backendOption(values: ParsedValues): KernelBackend {
+  const threads = optionalNumber(values, 'threads', (n) => Number.isInteger(n) && n >= 1, 'a whole number of threads');
+  if (threads !== undefined && threads !== 1) throw new UsageError(`--threads ${threads}: only one thread is implemented so far`);
+  const name = values.backend ?? 'wasm';
+  if (name === 'js') return jsBackend;
+  if (name === 'wasm') return createWasmBackend({ notice: (message) => console.error(message) });
+  throw new UsageError(`--backend ${String(name)}: expected wasm or js`);
+}
+
+/** `--thresholds file.json`: `{ "thresholds": { layer: τ } }` as `tune` writes it, or a plain `{ layer: τ }`. */
+export async function readThresholds(path: string): Promise<Record<string, number>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--thresholds ${path}: ${(error as Error).message}`);
+  }
+  const table = (parsed as { thresholds?: unknown }).thresholds ?? parsed;
+  if (typeof table !== 'object' || table === null) throw new UsageError(`--thresholds ${path}: expected an object of layer names to thresholds`);
+  for (const [layer, tau] of Object.entries(table)) {
+    if (typeof tau !== 'number' || !(tau >= 0)) throw new UsageError(`--thresholds ${path}: layer ${layer} has threshold ${JSON.stringify(tau)}, expected a number >= 0`);
+  }
+  return table as Record<string, number>;
+}

@@ -1,0 +1,104 @@
+// The rx-rrm command as a user runs it: on a small model written by the test and a clip generated
+// by ffmpeg, with every claim it prints checked against the dense path or the files it wrote.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { buildModel, weights } from '../helpers/onnx-builder.js';
+import { prng } from '../helpers/random.js';
+
+const root = new URL('../../', import.meta.url);
+const dir = mkdtempSync(join(tmpdir(), 'rx-rrm-cli-'));
+const random = prng(5);
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--loader', 'ts-node/esm', '--no-warnings', 'src/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const model = join(dir, 'small.onnx');
+writeFileSync(
+  model,
+  buildModel({
+    input: { name: 'image', dims: [1, 3, 48, 64] },
+    outputs: ['logits'],
+    nodes: [
+      { op: 'Conv', inputs: ['image', 'w1', 'b1'], outputs: ['c1'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
+      { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+      { op: 'Conv', inputs: ['r1', 'w2'], outputs: ['c2'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 } },
+      { op: 'Relu', inputs: ['c2'], outputs: ['r2'] },
+      { op: 'GlobalAveragePool', inputs: ['r2'], outputs: ['pooled'] },
+      { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { op: 'Gemm', inputs: ['flat', 'w3', 'b3'], outputs: ['logits'], attributes: { transB: 1 } },
+    ],
+    initializers: { w1: weights(random, [8, 3, 3, 3]), b1: weights(random, [8]), w2: weights(random, [8, 1, 3, 3]), w3: weights(random, [5, 8]), b3: weights(random, [5]) },
+  }),
+);
+const unsupported = join(dir, 'unsupported.onnx');
+writeFileSync(unsupported, buildModel({ input: { name: 'x', dims: [1, 3, 8, 8] }, outputs: ['y'], nodes: [{ op: 'Tanh', inputs: ['x'], outputs: ['y'], name: 'squash' }] }));
+const clip = join(dir, 'clip.mp4');
+const ffmpeg = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=128x96:rate=10:duration=3', '-pix_fmt', 'yuv420p', clip]);
+
+t.test('inspect lists inputs, outputs, operators and multiply-adds per layer', async (t) => {
+  const { status, stdout } = cli('inspect', '--model', model);
+  t.equal(status, 0);
+  t.match(stdout, /input\s+image \[1, 3, 48, 64\]/);
+  t.match(stdout, /Conv\s+x2\s+supported/);
+  // 3x3 conv 3->8, stride 2 on 48x64 -> 24x32 outputs: 24*32*8*27 multiply-adds.
+  t.match(stdout, new RegExp(`${((24 * 32 * 8 * 27) / 1e6).toFixed(2)} M`));
+  const bad = cli('inspect', '--model', unsupported);
+  t.equal(bad.status, 1);
+  t.match(bad.stdout, /Tanh\s+x1\s+NOT SUPPORTED/);
+});
+
+t.test('run --compare-dense --json --plot on a generated clip', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+  const json = join(dir, 'run.json');
+  const plot = join(dir, 'activity.png');
+  const { status, stdout, stderr } = cli('run', '--model', model, '--input', clip, '--compare-dense', '--json', json, '--plot', plot, '--backend', 'js');
+  t.equal(status, 0, stderr);
+  t.match(stdout, /frames\s+30/);
+  t.match(stdout, /frames\/s\s+[\d.]+ \(dense path [\d.]+: [\d.]+x\)/);
+  t.match(stdout, /keyframes\s+1/);
+  const record = JSON.parse(readFileSync(json, 'utf8'));
+  t.equal(record.frames.length, 30);
+  const worst = Math.max(...record.frames.map((f: { deviation: { logits: number } }) => f.deviation.logits));
+  t.ok(worst < 1e-4, `exact run deviates ${worst} from the dense path`);
+  t.ok(record.frames[5].layers.some((l: { dense: boolean; kind: string }) => l.kind === 'conv' && !l.dense), 'delta frames take the sparse path');
+  const png = readFileSync(plot);
+  t.same([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  t.ok(png.readUInt32BE(16) > 500 && png.readUInt32BE(20) > 300, 'a plot-sized image');
+});
+
+t.test('tune writes per-layer thresholds that run --thresholds then honours', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+  const thresholds = join(dir, 'thresholds.json');
+  const tuned = cli('tune', '--model', model, '--input', clip, '--max-deviation', '0.01', '--out', thresholds, '--frames', '15', '--backend', 'js');
+  t.equal(tuned.status, 0, tuned.stderr);
+  const file = JSON.parse(readFileSync(thresholds, 'utf8'));
+  t.ok(file.deviation <= 0.01, `calibration deviation ${file.deviation} within the bound`);
+  t.ok(Object.values(file.thresholds).some((tau) => (tau as number) > 0), 'some layer got a threshold above 0');
+  const json = join(dir, 'tuned.json');
+  const run = cli('run', '--model', model, '--input', clip, '--thresholds', thresholds, '--compare-dense', '--json', json, '--max-frames', '15', '--backend', 'js');
+  t.equal(run.status, 0, run.stderr);
+  const worst = Math.max(...JSON.parse(readFileSync(json, 'utf8')).frames.map((f: { deviation: { logits: number } }) => f.deviation.logits));
+  t.ok(worst <= 0.01 + 1e-6, `the same clip at the tuned thresholds deviates ${worst}`);
+});
+
+t.test('mistakes print one clear line and exit non-zero, without a stack trace', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--model', join(dir, 'missing.onnx'), '--input', clip], /rx-rrm run: cannot read ONNX model .*missing\.onnx/],
+    [['run', '--model', unsupported, '--input', clip], /Tanh.*squash/],
+    [['run', '--model', model, '--input', join(dir, 'nope.mp4')], /--input .*nope\.mp4: no such file or folder/],
+    [['run', '--model', model, '--input', 'tcp://127.0.0.1:1'], /rx-rrm run: .*(ECONNREFUSED|connect)/i],
+    [['run', '--model', model, '--input', clip, '--size', 'big'], /--size big: expected WIDTHxHEIGHT/],
+    [['run', '--model', model, '--input', clip, '--threads', '3'], /--threads 3/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ];
+  for (const [args, message] of cases) {
+    const { status, stderr } = cli(...args);
+    t.not(status, 0, args.join(' '));
+    t.match(stderr, message, args.join(' '));
+    t.notMatch(stderr, /\n\s+at /, 'no stack trace');
+  }
+  t.match(cli('run', '--model', join(dir, 'missing.onnx'), '--input', clip, '--verbose').stderr, /\n\s+at /, '--verbose shows the stack');
+});
