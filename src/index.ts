@@ -1,4 +1,4 @@
-export type { Frame, FrameChannels, FeatureMap, LayerStats, ChangedPixels, Activation } from './types.js';
+export type { Frame, FrameChannels, FeatureMap, LayerStats, ChangedPixels, Activation, ActivityTrace } from './types.js';
 export * from './operators/index.js';
 export { RrmInputError } from './layers/validate.js';
 export type { KernelBackend, ConvEngine, PreparedWeights, DeltaResult } from './kernels/backend.js';

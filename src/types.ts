@@ -39,6 +39,16 @@ export interface LayerStats {
   readonly dense: boolean;
   /** Wall time the layer spent on this item, in milliseconds. */
   readonly timeMs: number;
+  /** Which input pixels the layer integrated; only for layers created with `traceActivity`. */
+  readonly activity?: ActivityTrace;
+}
+
+/** The input pixels a layer integrated for one item (for pictures of where the work went). */
+export interface ActivityTrace {
+  readonly width: number;
+  readonly height: number;
+  /** Pixel indices `y * width + x`, or `'all'` when the layer computed densely. */
+  readonly pixels: Int32Array | 'all';
 }
 
 /**

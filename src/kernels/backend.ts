@@ -22,6 +22,8 @@ export interface DeltaResult {
   /** Output pixels whose projection changed (only when `dense` is false); first `touchedCount` valid. */
   readonly touched: Int32Array;
   readonly touchedCount: number;
+  /** The active input pixels, first `activePixels` valid (a view; read it before the next call). */
+  readonly activeList?: Int32Array;
 }
 
 /** One subscription's state of one conv (or fully-connected) layer. */

@@ -70,7 +70,7 @@ class JsConvEngine implements ConvEngine {
     }
     if (active > denseFraction * this.inputPixels) {
       this.keyframe(input);
-      return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0 };
+      return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0, activeList: this.activePixels };
     }
     const macs = convScatter(
       this.geometry,
@@ -81,7 +81,7 @@ class JsConvEngine implements ConvEngine {
       this.projection,
       this.touched,
     );
-    return { activePixels: active, macs, dense: false, touched: this.touched.list, touchedCount: this.touched.count };
+    return { activePixels: active, macs, dense: false, touched: this.touched.list, touchedCount: this.touched.count, activeList: this.activePixels };
   }
 
   dispose(): void {

@@ -11,7 +11,7 @@ import { activatePixels } from '../kernels/activation.js';
 import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/backend.js';
 import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
 import { findNonFinite } from '../kernels/activity.js';
-import type { Activation, FeatureMap, LayerStats } from '../types.js';
+import type { Activation, ActivityTrace, FeatureMap, LayerStats } from '../types.js';
 import type { Layer } from './layer.js';
 import { assertFeatureMap, RrmInputError } from './validate.js';
 
@@ -27,6 +27,8 @@ export interface RrmLayerConfig {
   /** Active fraction above which to recompute densely; defaults to the backend's measured crossover. */
   readonly denseFraction: number | undefined;
   readonly backend: KernelBackend;
+  /** Record the integrated input pixels in each item's stats (`LayerStats.activity`). */
+  readonly traceActivity?: boolean;
 }
 
 /** What one subscription remembers between items. */
@@ -56,6 +58,10 @@ export class RrmLayer implements Layer<RrmLayerState> {
     state.lastInput = state.lastOutput = undefined;
   }
 
+  private trace(geometry: ConvGeometry, pixels: Int32Array | 'all'): ActivityTrace | undefined {
+    return this.config.traceActivity ? { width: geometry.inWidth, height: geometry.inHeight, pixels } : undefined;
+  }
+
   step(state: RrmLayerState, map: FeatureMap): FeatureMap {
     const started = performance.now();
     const { name, activation, leakyReluAlpha } = this.config;
@@ -82,7 +88,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
       engine.keyframe(map.data);
       output = new Float32Array(engine.projection.length);
       activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
-      stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started);
+      stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
       const upstream = map.changes;
       const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
@@ -112,7 +118,8 @@ export class RrmLayer implements Layer<RrmLayerState> {
         changes = { since: previous, pixels: result.touched.slice(0, result.touchedCount) };
       }
       const inputPixels = geometry.inHeight * geometry.inWidth;
-      stats = layerStats(this.config, result.activePixels / inputPixels, result.macs, denseMacs, result.dense, started);
+      const traced = this.config.traceActivity ? this.trace(geometry, result.activeList ? result.activeList.slice(0, result.activePixels) : 'all') : undefined;
+      stats = layerStats(this.config, result.activePixels / inputPixels, result.macs, denseMacs, result.dense, started, traced);
     }
     state.lastInput = map.data;
     state.lastOutput = output;
@@ -138,8 +145,10 @@ function layerStats(
   denseMacs: number,
   dense: boolean,
   started: number,
+  activity: ActivityTrace | undefined,
 ): LayerStats {
-  return { layer: config.name, kind: config.kind, activeFraction, macs, denseMacs, dense, timeMs: performance.now() - started };
+  const stats = { layer: config.name, kind: config.kind, activeFraction, macs, denseMacs, dense, timeMs: performance.now() - started };
+  return activity ? { ...stats, activity } : stats;
 }
 
 function nonFiniteError(layer: string, map: FeatureMap, index: number): RrmInputError {

@@ -30,6 +30,8 @@ export interface RrmConvOptions {
   readonly denseFraction?: number;
   readonly name?: string;
   readonly backend?: KernelBackend;
+  /** Record which input pixels were integrated in each item's stats (for `--overlay` pictures). */
+  readonly traceActivity?: boolean;
 }
 
 /** Validates and repacks the weights once; the result is shared by every subscription. */
@@ -78,7 +80,7 @@ export function prepareConv(options: RrmConvOptions): RrmLayer {
   };
   return new RrmLayer({
     name, kind: 'conv', weights: { packed, bias: options.bias }, geometryFor,
-    ...common, backend: options.backend ?? jsBackend,
+    ...common, backend: options.backend ?? jsBackend, traceActivity: options.traceActivity ?? false,
   });
 }
 

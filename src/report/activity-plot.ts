@@ -54,9 +54,12 @@ export async function writeActivityPlot(path: string, records: readonly FrameRec
   await writeFile(path, await renderActivityPlot(records, options));
 }
 
-async function loadSharp(): Promise<typeof import('sharp')> {
+type RasteriseSvg = (svg: Buffer) => import('sharp').Sharp;
+
+async function loadSharp(): Promise<RasteriseSvg> {
   try {
-    return (await import('sharp')).default;
+    const module = (await import('sharp')) as unknown as { default: RasteriseSvg };
+    return module.default;
   } catch (error) {
     throw new Error(`rendering the activity plot needs the optional dependency sharp, which failed to load: ${(error as Error).message}`);
   }

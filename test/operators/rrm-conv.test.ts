@@ -153,7 +153,8 @@ t.test('stats: multiply-adds done equal active pixels x taps reached x in x out/
   const frames = videoFrames(random, 50, false);
   // Independent count on a layer whose input we know pixel by pixel.
   const layer = { weight: randomArray(random, 6 * 3 * 9), shape: [6, 3, 3, 3] as [number, number, number, number], stride: 2, padding: 1 };
-  const results = await collect(from(frames.map((f, i) => featureMap(f, H, W, 3, i))).pipe(rrmConv({ ...layer, denseFraction: 1 })));
+  const results = await collect(from(frames.map((f, i) => featureMap(f, H, W, 3, i))).pipe(rrmConv({ ...layer, denseFraction: 1, traceActivity: true })));
+  t.equal(results[0]!.stats[0]!.activity?.pixels, 'all', 'the keyframe traces every pixel');
   const g = convGeometry(layer, { data: frames[0]!, height: H, width: W, channels: 3 });
   for (let i = 1; i < frames.length; i++) {
     const active: number[] = [];
@@ -164,6 +165,8 @@ t.test('stats: multiply-adds done equal active pixels x taps reached x in x out/
     t.equal(stat.macs, scatterMacsReference(g, active), `frame ${i}: ${active.length} active pixels`);
     t.equal(stat.denseMacs, g.outHeight * g.outWidth * 6 * 3 * 9);
     t.equal(stat.activeFraction, active.length / (H * W));
+    const traced = stat.activity!.pixels as Int32Array;
+    t.same(Array.from(traced).sort((a, b) => a - b), active, `frame ${i}: traced active pixels`);
   }
 });
 
