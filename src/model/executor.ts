@@ -6,8 +6,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { KernelBackend } from '../kernels/backend.js';
 import { jsBackend } from '../kernels/js-backend.js';
-import { RrmInputError } from '../layers/validate.js';
-import { assertFeatureMap } from '../layers/validate.js';
+import { assertFeatureMap, RrmInputError } from '../layers/validate.js';
 import { mapWithState } from '../operators/with-state.js';
 import type { FeatureMap, LayerStats } from '../types.js';
 import type { OnnxGraph } from './graph.js';
@@ -85,7 +84,7 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
         stats: [...map.stats],
       };
       const values = new Map(constants);
-      const dims = input.dims.length === 2 ? [1, map.channels] : [1, map.channels, map.height, map.width];
+      const dims = input.dims.length === 2 ? [1, map.channels] : [1, map.channels, map.height, map.width]; // ONNX view of the map
       values.set(input.name, { kind: 'map', map: { ...map, keyframe, stats: [] }, dims });
       steps.forEach((step, k) => {
         const inputs = step.node.inputs.map((name) => (name === '' ? undefined : values.get(name)));
@@ -106,7 +105,9 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
 }
 
 function checkInputShape(graph: OnnxGraph, map: FeatureMap): void {
-  const { name, dims } = graph.input;
+  const { name } = graph.input;
+  // A model that declares no input shape takes any image.
+  const dims = graph.input.dims.length === 0 ? [undefined, undefined, undefined, undefined] : graph.input.dims;
   const [batch, channels, height, width] = dims;
   const rank2 = dims.length === 2;
   const expected = rank2 ? [channels, 1, 1] : [channels, height, width];

@@ -2,6 +2,7 @@
 import { prepareConv } from '../operators/rrm-conv.js';
 import type { Padding } from '../kernels/geometry.js';
 import { deriveMap, passStats } from '../layers/map-meta.js';
+import { RrmInputError } from '../layers/validate.js';
 import type { FeatureMap } from '../types.js';
 import { ModelImportError } from './errors.js';
 import type { NodeAttributes, OnnxNode } from './graph.js';
@@ -98,7 +99,7 @@ export function importConvTranspose(node: OnnxNode, ctx: ImportContext): GraphSt
 
   const compute = (map: FeatureMap): FeatureMap => {
     const started = performance.now();
-    if (map.channels !== inChannels) throw new ModelImportError(`${where}: input has ${map.channels} channels, expected ${inChannels}`);
+    if (map.channels !== inChannels) throw new RrmInputError(`${where}: input has ${map.channels} channels, expected ${inChannels}`);
     const pads = autoPad === 'VALID' ? [0, 0, 0, 0] : (a.ints('pads') ?? [0, 0, 0, 0]);
     const ay = axis(map.height, strideH, dilationH, kernelH, outPadH, pads[0]!, pads[2]!, outputShape?.[outputShape.length - 2]);
     const ax = axis(map.width, strideW, dilationW, kernelW, outPadW, pads[1]!, pads[3]!, outputShape?.[outputShape.length - 1]);

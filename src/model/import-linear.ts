@@ -8,7 +8,7 @@ import { activate } from '../kernels/activation.js';
 import type { RrmLayer, RrmLayerState } from '../layers/rrm-layer.js';
 import { prepareFc } from '../operators/rrm-fc.js';
 import { denseEvaluator } from './dense-ops.js';
-import { ModelImportError } from './errors.js';
+import { RrmInputError } from '../layers/validate.js';
 import type { OnnxNode } from './graph.js';
 import { asTensor, tensorValue, type Value } from './layout.js';
 import { requireInput, runLayer, type GraphStep, type ImportContext } from './step.js';
@@ -111,7 +111,7 @@ export function importLinear(node: OnnxNode, ctx: ImportContext): GraphStep<Line
       if (!fc || !rowVector) return [runDense(inputs)];
       const { height, width, channels } = input.map;
       if (height * width * channels !== fc.inFeatures) {
-        throw new ModelImportError(`${where}: input has ${height * width * channels} features, the weight expects ${fc.inFeatures}`);
+        throw new RrmInputError(`${where}: input has ${height * width * channels} features, the weight expects ${fc.inFeatures}`);
       }
       const key = `${height}x${width}x${channels}`;
       if (state.shapeKey !== key) {

@@ -46,6 +46,7 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {})
   const graph: OnnxGraph = readGraph(decodeModel(bytes), options);
   checkSupported(graph);
   const optimized = optimizeGraph(graph);
+  graphOperator(optimized, {}); // imports every node once, so that unsupported forms fail here, not on subscribe
   const input = graph.input;
   return {
     inputs: [input],

@@ -4,6 +4,7 @@
  */
 import type { KernelBackend } from '../kernels/backend.js';
 import type { Layer } from '../layers/layer.js';
+import { RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, LayerStats } from '../types.js';
 import type { OnnxGraph, OnnxNode } from './graph.js';
 import { denseEvaluator } from './dense-ops.js';
@@ -33,7 +34,7 @@ export interface ImportContext {
 
 export function requireInput(node: OnnxNode, inputs: readonly (Value | undefined)[], k = 0): Value {
   const value = inputs[k];
-  if (!value) throw new Error(`${node.opType} node '${node.name}': input ${k} is missing`);
+  if (!value) throw new RrmInputError(`${node.opType} node '${node.name}': input ${k} is missing`);
   return value;
 }
 

@@ -48,9 +48,15 @@ t.test('external-data tensors are refused with the file they point to', async (t
   await t.rejects(loadOnnx(onnx.ModelProto.encode(decoded).finish()), /tensor 'w' stores its data in an external file \('weights.bin'\)/);
 });
 
-t.test('weights must be constants; one dynamic input', async (t) => {
+t.test('weights must be constants; one dynamic input; 2-D operators only', async (t) => {
+  const conv1d = buildModel({
+    input: { name: 'x', dims: [1, 2, 5] }, outputs: ['y'],
+    nodes: [{ op: 'Conv', name: 'c1d', inputs: ['x', 'w'], outputs: ['y'] }],
+    initializers: { w: weights(random, [3, 2, 3]) },
+  });
+  await t.rejects(loadOnnx(conv1d), /Conv node 'c1d': weight has shape \[3, 2, 3\]; only 2-D convolutions/);
   await t.rejects(
-    loadOnnx(buildModel(conv({ initializers: {}, nodes: [{ op: 'Conv', name: 'conv1', inputs: ['x', 'x'], outputs: ['y'] }] }))).then((m) => firstValueFrom(from([map(5, 5, 2)]).pipe(m.operator()))),
+    loadOnnx(buildModel(conv({ initializers: {}, nodes: [{ op: 'Conv', name: 'conv1', inputs: ['x', 'x'], outputs: ['y'] }] }))),
     /weight \('x'\) must be a constant/,
   );
   const twoInputs = onnxProto.onnx.ModelProto.decode(buildModel(conv()));
