@@ -1,5 +1,6 @@
 /** onnxruntime-node as the independent reference: runs a model on one NCHW input, returns every output. */
 import * as ort from 'onnxruntime-node';
+import { hwcToNchw } from '../../src/model/layout.js';
 
 export interface ReferenceTensor {
   readonly dims: readonly number[];
@@ -29,12 +30,9 @@ export async function referenceSession(model: Uint8Array | string, threads = 1):
   };
 }
 
-/** HWC map data to NCHW [1, C, H, W] for onnxruntime. */
+/** HWC map data to NCHW [1, C, H, W] for onnxruntime (a wrong reorder would show as a mismatch). */
 export function hwcToNchwInput(data: Float32Array, height: number, width: number, channels: number): ReferenceTensor {
-  const out = new Float32Array(data.length);
-  const plane = height * width;
-  for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[c * plane + p] = data[p * channels + c]!;
-  return { dims: [1, channels, height, width], data: out };
+  return { dims: [1, channels, height, width], data: hwcToNchw(data, height, width, channels) };
 }
 
 /** Largest |a − b| divided by the largest |b| (the output's magnitude, floored at 1e-6). */

@@ -9,6 +9,7 @@ import { modelFromBytes } from '../../src/model/model.js';
 import { ModelImportError } from '../../src/model/errors.js';
 import { denseEvaluator, hasDenseForm } from '../../src/model/dense-ops.js';
 import { readGraph } from '../../src/model/graph.js';
+import { nchwToHwc } from '../../src/model/layout.js';
 import { decodeModel } from '../../src/model/onnx-proto.js';
 import { checkSupported } from '../../src/model/operators.js';
 import type { Tensor } from '../../src/model/tensor.js';
@@ -33,10 +34,7 @@ function notApplicable(c: ConformanceCase): string | undefined {
 
 function inputMap(data: Float32Array, dims: readonly number[], index: number): FeatureMap {
   const [, channels = 1, height = 1, width = 1] = dims;
-  const hwc = new Float32Array(data.length);
-  const plane = height * width;
-  for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) hwc[p * channels + c] = data[c * plane + p]!;
-  return { data: hwc, height, width, channels, index, timestamp: index * 40, keyframe: false, stats: [] };
+  return { data: nchwToHwc(data, channels, height, width), height, width, channels, index, timestamp: index * 40, keyframe: false, stats: [] };
 }
 
 async function runCase(c: ConformanceCase): Promise<{ worst: number; details: string }> {

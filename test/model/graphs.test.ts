@@ -198,3 +198,23 @@ t.test('ConvTranspose (dense), initializers listed as inputs (IR 3), Identity an
     initializers: { w: weights(random, [4, 3, 3, 3]), b: weights(random, [6]) },
   });
 });
+
+t.test('Constant nodes (Reshape shape, Clip bounds), a constant left MatMul operand (dense), Sub with the map on the right', async (t) => {
+  await check(t, 'constants', {
+    opset: 13,
+    input: { name: 'x', dims: [1, 2, 4, 4] },
+    outputs: ['y', 'z'],
+    nodes: [
+      convNode('c', 'x', 'a', { pads: [1, 1, 1, 1] }),
+      { op: 'Constant', inputs: [], outputs: ['shape'], attributes: { value_ints: [1, -1] } },
+      { op: 'Constant', inputs: [], outputs: ['lo'], attributes: { value_float: { float: -0.5 } } },
+      { op: 'Constant', inputs: [], outputs: ['hi'], attributes: { value_float: { float: 0.75 } } },
+      { op: 'Clip', inputs: ['a', 'lo', 'hi'], outputs: ['clipped'] },
+      { op: 'Reshape', inputs: ['clipped', 'shape'], outputs: ['row'] },
+      { op: 'Sub', inputs: ['k', 'row'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['row'], outputs: ['column'], attributes: { perm: [1, 0] } },
+      { op: 'MatMul', inputs: ['left', 'column'], outputs: ['z'] },
+    ],
+    initializers: { ...convWeights('c', 3, 2, 3), k: weights(random, [1, 48]), left: weights(random, [5, 48]) },
+  });
+});
