@@ -11,8 +11,8 @@ import type { FeatureMap } from '../types.js';
 import { batchNormCoefficients } from './dense-ops.js';
 import { DenseMapLayer } from './dense-map-layer.js';
 import type { OnnxNode } from './graph.js';
-import { asImageMap, asTensor, imageValue, isImage, nchwToHwc, tensorValue, type MapValue, type Value } from './layout.js';
-import { binaryOf, unaryFunction, unaryOf } from './pointwise.js';
+import { asImageMap, imageValue, isImage, nchwToHwc, type MapValue, type Value } from './layout.js';
+import { binaryOf, unaryOf } from './pointwise.js';
 import { runLayer, requireInput, type FrameContext, type GraphStep, type ImportContext, denseFallback } from './step.js';
 import { broadcastDims, expandTo, sizeOf } from './tensor.js';
 

@@ -7,7 +7,7 @@
 import { concatMaps } from '../layers/merge.js';
 import { SoftmaxLayer } from '../layers/shape-layers.js';
 import type { OnnxNode } from './graph.js';
-import { asImageMap, asTensor, isImage, reshapedMap, tensorValue, type MapValue, type Value } from './layout.js';
+import { asImageMap, isImage, reshapedMap, tensorValue, type MapValue, type Value } from './layout.js';
 import { requireInput, runLayer, type GraphStep, type ImportContext, denseFallback } from './step.js';
 import { flattenDims, reshapeDims } from './tensor.js';
 

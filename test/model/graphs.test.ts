@@ -161,7 +161,7 @@ t.test('Squeeze-excite gating, SiLU, HardSigmoid, HardSwish, LeakyRelu, PRelu, u
 });
 
 t.test('Detection head: Transpose to NHWC, Reshape, Softmax and Concat of two heads come out in ONNX order', async (t) => {
-  const head = (name: string, input: string, out: number, per: number): NodeSpec[] => [
+  const head = (name: string, input: string): NodeSpec[] => [
     convNode(name, input, `${name}.o`, { pads: [1, 1, 1, 1] }),
     { op: 'Transpose', inputs: [`${name}.o`], outputs: [`${name}.t`], attributes: { perm: [0, 2, 3, 1] } },
     { op: 'Reshape', inputs: [`${name}.t`, `${name}.shape`], outputs: [`${name}.r`] },
@@ -172,8 +172,8 @@ t.test('Detection head: Transpose to NHWC, Reshape, Softmax and Concat of two he
     outputs: ['scores', 'raw'],
     nodes: [
       convNode('s', 'x', 'f1', { strides: [2, 2], pads: [1, 1, 1, 1] }),
-      ...head('h1', 'x', 4, 2),
-      ...head('h2', 'f1', 6, 2),
+      ...head('h1', 'x'),
+      ...head('h2', 'f1'),
       { op: 'Concat', inputs: ['h1.r', 'h2.r'], outputs: ['raw'], attributes: { axis: 1 } },
       { op: 'Softmax', inputs: ['raw'], outputs: ['scores'], attributes: { axis: 2 } },
     ],
