@@ -1,3 +1,14 @@
+/**
+ * ONNX import: a trained model as one rx-rrm operator.
+ *
+ *   const model = await loadOnnx('ultraface-slim-320.onnx');
+ *   fromVideoFile(path).pipe(model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator({ threshold: 0.01 }))
+ *
+ * Convs and fully-connected layers run as Recurrent Residual Modules (only changed pixels are
+ * recomputed; τ = 0 is exact); BatchNormalization, constant affine ops and activations are folded
+ * into them at load; the non-spatial tail (detection heads) runs densely; every graph output comes
+ * out in ONNX's shape and element order.
+ */
 export { loadOnnx, type OnnxModel, type LoadOnnxOptions } from './model.js';
 export type { ModelOutput, ModelOperatorOptions, OutputTensor } from './executor.js';
 export type { PreprocessOptions } from './preprocess.js';
