@@ -48,15 +48,22 @@ for (;;) {
 
 export class DenseHelper {
   private readonly control = new Int32Array(new SharedArrayBuffer(Slot.Count * 4));
-  private readonly worker: Worker;
+  private readonly worker: Worker | undefined;
   private jobs = 0;
   private failure: Error | undefined;
 
   constructor(private readonly runtime: WasmRuntime) {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { module: runtime.module, memory: runtime.memory, control: this.control },
-    });
+    try {
+      this.worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module: runtime.module, memory: runtime.memory, control: this.control },
+      });
+    } catch (error) {
+      // A runtime without worker_threads (or without eval workers): every conv stays on one thread.
+      this.worker = undefined;
+      this.failure = error as Error;
+      return;
+    }
     // The worker blocks in Atomics.wait forever; it must not keep the process alive.
     this.worker.unref();
     this.worker.on('error', (error) => {
