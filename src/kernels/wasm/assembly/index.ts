@@ -1,5 +1,6 @@
 // @ts-nocheck: AssemblyScript (compiled by scripts/build-wasm.mjs), not TypeScript: its types (usize, v128) and builtins are unknown to tsc.
 /** The wasm module's exports: plain kernels over memory the JS side allocates (see `header.ts`). */
-export { convDenseGeneral, convDenseDepthwise } from './dense';
+export { convDenseGeneral } from './dense';
+export { convDenseDepthwise } from './depthwise';
 export { detectActive, integrateAll, findNonFinite, clearTouched } from './activity';
 export { scatterGeneral, scatterDepthwise } from './scatter';
