@@ -9,6 +9,8 @@ const expectations: Record<string, { output: RegExp; args?: string[] }> = {
   demo: { output: /rx-rrm, exact \(τ = 0\)[\s\S]*max deviation\s+\d[\s\S]*activity plot/ },
   'custom-pipeline': { output: /frames 50-59: scores .*; multiply-adds [\d.]+% of dense/ },
   keyframes: { output: /frame 0: keyframe[\s\S]*frame 60: keyframe/ },
+  // Needs ../shared/data (real model and clip); prints the faces of each frame.
+  'face-detection': { output: /frame 9: \d+ faces?[\s\S]*10 frames/, args: ['--frames', '10'] },
 };
 
 for (const file of readdirSync(new URL('examples/', root)).filter((f) => f.endsWith('.ts'))) {
