@@ -23,6 +23,7 @@ export interface EngineLayout {
   readonly touchedMarks: number;
   readonly touchedList: number;
   readonly reach: number;
+  readonly tapList: number;
   /** Two scratch areas of the dense kernel (one per thread), `denseScratchBytes` each. */
   readonly denseScratch: number;
   readonly denseScratchBytes: number;
@@ -56,13 +57,14 @@ export function engineLayout(g: ConvGeometry): EngineLayout {
   const candidates = section(inPixels * 4);
   const touchedMarks = section(outPixels);
   const touchedList = section(outPixels * 4);
-  const reach = section(taps * 16);
+  const reach = section(taps * 8);
+  const tapList = section(inPixels * 8);
   // The dense kernel gathers the receptive fields of 4 output pixels: `[kH·kW·inC/groups, 4]` floats.
   const denseScratchBytes = Math.ceil((taps * (g.inChannels / g.groups) * 4 * 4) / 64) * 64;
   const denseScratch = section(2 * denseScratchBytes);
   return {
     bytes, paddedHeight, paddedWidth, header, integrated, staged, projection, tapOffsets,
-    activePixels, deltas, candidates, touchedMarks, touchedList, reach, denseScratch, denseScratchBytes,
+    activePixels, deltas, candidates, touchedMarks, touchedList, reach, tapList, denseScratch, denseScratchBytes,
   };
 }
 
@@ -87,7 +89,7 @@ export function writeHeader(
     [Field.TapOffsets, base + layout.tapOffsets], [Field.ActivePixels, base + layout.activePixels],
     [Field.Deltas, base + layout.deltas], [Field.Candidates, base + layout.candidates],
     [Field.TouchedMarks, base + layout.touchedMarks], [Field.TouchedList, base + layout.touchedList],
-    [Field.TouchedCount, 0], [Field.Reach, base + layout.reach],
+    [Field.TouchedCount, 0], [Field.Reach, base + layout.reach], [Field.TapList, base + layout.tapList],
   ];
   for (const [which, value] of fields) heap[h + which] = value;
   const taps = (base + layout.tapOffsets) / 4;

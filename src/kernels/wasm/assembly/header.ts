@@ -50,8 +50,10 @@ export enum Field {
   TouchedList,
   /** Length of the touched list. */
   TouchedCount,
-  /** Scratch for two active pixels' reach: (output pixel, tap) pairs, `4·kH·kW` slots. */
+  /** Scratch for one active pixel's reach: (output pixel, tap) pairs, `2·kH·kW` slots. */
   Reach,
+  /** Scratch for one tap's reach: (active pixel index, output pixel) pairs, `2·inH·inW` slots. */
+  TapList,
   /** Number of fields; the header's size in 32-bit slots. */
   Count,
 }

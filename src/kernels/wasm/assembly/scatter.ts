@@ -2,8 +2,8 @@
 /**
  * Sparse delta convolution, scatter form (the wasm twin of `src/kernels/conv-scatter.ts`): every
  * active input pixel adds `W[ky,kx]ᵀ·d` into the one output pixel each kernel tap reaches, and the
- * output pixel joins the touched list. SIMD runs over output channels: a block of up to 16 output
- * channels of P stays in registers while the input channels of the delta stream past.
+ * output pixel joins the touched list. SIMD runs over output channels: a block of output channels
+ * of P stays in registers while the input channels of the delta stream past.
  * Both kernels return the number of (active pixel, tap) pairs that reached an output pixel.
  */
 import { Field } from './header';
@@ -11,13 +11,13 @@ import { field, madd, pointer, setField } from './fields';
 
 
 /**
- * Any groups; fast when each group has a multiple of 4 output channels. Two active pixels side by
- * side in a row (the common case: changes come in regions) reach neighbouring output pixels through
- * the same taps, so they are scattered together: each weight vector loaded feeds both.
+ * Any groups. Tap-major: for each kernel tap, the active pixels that reach an output pixel through
+ * it go 4 at a time through a register tile of 4 output pixels x 8 channels, so every weight vector
+ * loaded serves 4 pixels (they reach 4 distinct output pixels: a tap maps input pixels one to one).
+ * Groups with fewer than 8 output channels take the per-pixel path.
  */
 export function scatterGeneral(header: usize, activeCount: i32): i32 {
   const inC = field(header, Field.InChannels);
-  const inW = field(header, Field.InWidth);
   const outC = field(header, Field.OutChannels);
   const groups = field(header, Field.Groups);
   const inPerGroup = inC / groups;
@@ -27,59 +27,134 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
   const activePixels = pointer(header, Field.ActivePixels);
   const deltas = pointer(header, Field.Deltas);
   const reach = pointer(header, Field.Reach);
-  // The second half of the reach scratch holds the partner pixel's reach.
-  const partnerReach = reach + (<usize>(field(header, Field.KernelHeight) * field(header, Field.KernelWidth)) << 3);
   const weightRow = <usize>outPerGroup << 2;
   const weightTap = <usize>(inC * outPerGroup) << 2;
   const weightGroup = <usize>(inPerGroup * outPerGroup) << 2;
   const deltaBytes = <usize>inC << 2;
   const outBytes = <usize>outC << 2;
+  // First pass, per pixel: the touched list and the tap count (and, for narrow groups, the work).
   let taps = 0;
-  let k = 0;
-  while (k < activeCount) {
-    const pixel = load<i32>(activePixels + (<usize>k << 2));
-    const delta = deltas + <usize>k * deltaBytes;
-    const reached = collectReach(header, pixel, reach);
+  for (let k = 0; k < activeCount; k++) {
+    const reached = collectReach(header, load<i32>(activePixels + (<usize>k << 2)), reach);
     taps += reached;
-    const paired = outPerGroup >= 16 && k + 1 < activeCount
-      && load<i32>(activePixels + (<usize>(k + 1) << 2)) == pixel + 1 && (pixel + 1) % inW != 0;
-    if (!paired) {
-      for (let r = 0; r < reached; r++) {
-        const out = projection + <usize>load<i32>(reach + (<usize>r << 3)) * outBytes;
-        const wTap = weights + <usize>load<i32>(reach + (<usize>r << 3), 4) * weightTap;
-        scatterTap(delta, wTap, out, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
-      }
-      k++;
-      continue;
+    if (outPerGroup >= 8) continue;
+    const delta = deltas + <usize>k * deltaBytes;
+    for (let r = 0; r < reached; r++) {
+      const out = projection + <usize>load<i32>(reach + (<usize>r << 3)) * outBytes;
+      const wTap = weights + <usize>load<i32>(reach + (<usize>r << 3), 4) * weightTap;
+      scatterTap(delta, wTap, out, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
     }
-    const partnerDelta = delta + deltaBytes;
-    const partnerReached = collectReach(header, pixel + 1, partnerReach);
-    taps += partnerReached;
-    // Both reach lists are in tap order: walk them together, pairing equal taps.
-    let i = 0;
-    let j = 0;
-    while (i < reached || j < partnerReached) {
-      const tapA = i < reached ? load<i32>(reach + (<usize>i << 3), 4) : i32.MAX_VALUE;
-      const tapB = j < partnerReached ? load<i32>(partnerReach + (<usize>j << 3), 4) : i32.MAX_VALUE;
-      if (tapA == tapB) {
-        const outA = projection + <usize>load<i32>(reach + (<usize>i << 3)) * outBytes;
-        const outB = projection + <usize>load<i32>(partnerReach + (<usize>j << 3)) * outBytes;
-        scatterTapPair(delta, partnerDelta, weights + <usize>tapA * weightTap, outA, outB, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
-        i++;
-        j++;
-      } else if (tapA < tapB) {
-        const out = projection + <usize>load<i32>(reach + (<usize>i << 3)) * outBytes;
-        scatterTap(delta, weights + <usize>tapA * weightTap, out, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
-        i++;
-      } else {
-        const out = projection + <usize>load<i32>(partnerReach + (<usize>j << 3)) * outBytes;
-        scatterTap(partnerDelta, weights + <usize>tapB * weightTap, out, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
-        j++;
+  }
+  if (outPerGroup < 8) return taps;
+  const tapList = pointer(header, Field.TapList);
+  const kernelH = field(header, Field.KernelHeight);
+  const kernelW = field(header, Field.KernelWidth);
+  for (let ky = 0; ky < kernelH; ky++) {
+    for (let kx = 0; kx < kernelW; kx++) {
+      const n = listTapReach(header, activeCount, ky, kx, tapList);
+      const wTap = weights + <usize>(ky * kernelW + kx) * weightTap;
+      let q = 0;
+      for (; q + 4 <= n; q += 4) {
+        const entry = tapList + (<usize>q << 3);
+        const d0 = deltas + <usize>load<i32>(entry) * deltaBytes;
+        const d1 = deltas + <usize>load<i32>(entry, 8) * deltaBytes;
+        const d2 = deltas + <usize>load<i32>(entry, 16) * deltaBytes;
+        const d3 = deltas + <usize>load<i32>(entry, 24) * deltaBytes;
+        const o0 = projection + <usize>load<i32>(entry, 4) * outBytes;
+        const o1 = projection + <usize>load<i32>(entry, 12) * outBytes;
+        const o2 = projection + <usize>load<i32>(entry, 20) * outBytes;
+        const o3 = projection + <usize>load<i32>(entry, 28) * outBytes;
+        for (let group = 0; group < groups; group++) {
+          const groupIn = <usize>(group * inPerGroup) << 2;
+          const groupOut = <usize>(group * outPerGroup) << 2;
+          const w = wTap + <usize>group * weightGroup;
+          let co = 0;
+          for (; co + 8 <= outPerGroup; co += 8) {
+            const c = <usize>co << 2;
+            quad8(d0 + groupIn, d1 + groupIn, d2 + groupIn, d3 + groupIn, w + c, weightRow, inPerGroup,
+              o0 + groupOut + c, o1 + groupOut + c, o2 + groupOut + c, o3 + groupOut + c);
+          }
+          if (co < outPerGroup) {
+            scatterChannels(d0 + groupIn, w, o0 + groupOut, co, inPerGroup, outPerGroup, weightRow);
+            scatterChannels(d1 + groupIn, w, o1 + groupOut, co, inPerGroup, outPerGroup, weightRow);
+            scatterChannels(d2 + groupIn, w, o2 + groupOut, co, inPerGroup, outPerGroup, weightRow);
+            scatterChannels(d3 + groupIn, w, o3 + groupOut, co, inPerGroup, outPerGroup, weightRow);
+          }
+        }
+      }
+      for (; q < n; q++) {
+        const entry = tapList + (<usize>q << 3);
+        const delta = deltas + <usize>load<i32>(entry) * deltaBytes;
+        scatterTap(delta, wTap, projection + <usize>load<i32>(entry, 4) * outBytes, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
       }
     }
-    k += 2;
   }
   return taps;
+}
+
+/** The (active pixel index, output pixel) pairs of one tap, written to `list`; returns their count. */
+function listTapReach(header: usize, activeCount: i32, ky: i32, kx: i32, list: usize): i32 {
+  const inW = field(header, Field.InWidth);
+  const outH = field(header, Field.OutHeight);
+  const outW = field(header, Field.OutWidth);
+  const strideH = field(header, Field.StrideH);
+  const strideW = field(header, Field.StrideW);
+  const yShift = field(header, Field.PadTop) - ky * field(header, Field.DilationH);
+  const xShift = field(header, Field.PadLeft) - kx * field(header, Field.DilationW);
+  const activePixels = pointer(header, Field.ActivePixels);
+  let n = 0;
+  for (let k = 0; k < activeCount; k++) {
+    const pixel = load<i32>(activePixels + (<usize>k << 2));
+    const iy = pixel / inW;
+    const yNum = iy + yShift;
+    const xNum = pixel - iy * inW + xShift;
+    if (yNum < 0 || xNum < 0) continue;
+    const oy = yNum / strideH;
+    const ox = xNum / strideW;
+    if (oy * strideH != yNum || oy >= outH || ox * strideW != xNum || ox >= outW) continue;
+    store<i32>(list + (<usize>n << 3), k);
+    store<i32>(list + (<usize>n << 3), oy * outW + ox, 4);
+    n++;
+  }
+  return n;
+}
+
+/** Four active pixels' deltas through one tap into four output pixels, 8 output channels. */
+@inline function quad8(
+  d0: usize, d1: usize, d2: usize, d3: usize, w: usize, weightRow: usize, inPerGroup: i32,
+  o0: usize, o1: usize, o2: usize, o3: usize,
+): void {
+  let a00 = v128.load(o0), a01 = v128.load(o0, 16);
+  let a10 = v128.load(o1), a11 = v128.load(o1, 16);
+  let a20 = v128.load(o2), a21 = v128.load(o2, 16);
+  let a30 = v128.load(o3), a31 = v128.load(o3, 16);
+  let wp = w;
+  const end = <usize>inPerGroup << 2;
+  for (let c: usize = 0; c < end; c += 4) {
+    const w0 = v128.load(wp);
+    const w1 = v128.load(wp, 16);
+    let s = v128.load32_splat(d0 + c);
+    a00 = madd(a00, s, w0);
+    a01 = madd(a01, s, w1);
+    s = v128.load32_splat(d1 + c);
+    a10 = madd(a10, s, w0);
+    a11 = madd(a11, s, w1);
+    s = v128.load32_splat(d2 + c);
+    a20 = madd(a20, s, w0);
+    a21 = madd(a21, s, w1);
+    s = v128.load32_splat(d3 + c);
+    a30 = madd(a30, s, w0);
+    a31 = madd(a31, s, w1);
+    wp += weightRow;
+  }
+  v128.store(o0, a00);
+  v128.store(o0, a01, 16);
+  v128.store(o1, a10);
+  v128.store(o1, a11, 16);
+  v128.store(o2, a20);
+  v128.store(o2, a21, 16);
+  v128.store(o3, a30);
+  v128.store(o3, a31, 16);
 }
 
 /** `out += W[tap]ᵀ·d` for one active pixel and one tap, group by group. */
@@ -115,69 +190,6 @@ function scatterTap(
     }
     store<f32>(o + c, a);
   }
-}
-
-/** Two active pixels through the same tap into two output pixels: blocks of 16 channels share weight loads. */
-function scatterTapPair(
-  deltaA: usize, deltaB: usize, wTap: usize, outA: usize, outB: usize,
-  groups: i32, inPerGroup: i32, outPerGroup: i32, weightRow: usize, weightGroup: usize,
-): void {
-  for (let group = 0; group < groups; group++) {
-    const groupIn = <usize>(group * inPerGroup) << 2;
-    const groupOut = <usize>(group * outPerGroup) << 2;
-    const dA = deltaA + groupIn;
-    const dB = deltaB + groupIn;
-    const w = wTap + <usize>group * weightGroup;
-    const oA = outA + groupOut;
-    const oB = outB + groupOut;
-    let co = 0;
-    for (; co + 16 <= outPerGroup; co += 16) {
-      const c = <usize>co << 2;
-      block16Pair(dA, dB, w + c, weightRow, inPerGroup, oA + c, oB + c);
-    }
-    if (co < outPerGroup) {
-      scatterChannels(dA, w, oA, co, inPerGroup, outPerGroup, weightRow);
-      scatterChannels(dB, w, oB, co, inPerGroup, outPerGroup, weightRow);
-    }
-  }
-}
-
-@inline function block16Pair(dA: usize, dB: usize, w: usize, weightRow: usize, inPerGroup: i32, oA: usize, oB: usize): void {
-  let a0 = v128.load(oA);
-  let a1 = v128.load(oA, 16);
-  let a2 = v128.load(oA, 32);
-  let a3 = v128.load(oA, 48);
-  let b0 = v128.load(oB);
-  let b1 = v128.load(oB, 16);
-  let b2 = v128.load(oB, 32);
-  let b3 = v128.load(oB, 48);
-  let wp = w;
-  const end = <usize>inPerGroup << 2;
-  for (let c: usize = 0; c < end; c += 4) {
-    const x = v128.load32_splat(dA + c);
-    const y = v128.load32_splat(dB + c);
-    let wv = v128.load(wp);
-    a0 = madd(a0, x, wv);
-    b0 = madd(b0, y, wv);
-    wv = v128.load(wp, 16);
-    a1 = madd(a1, x, wv);
-    b1 = madd(b1, y, wv);
-    wv = v128.load(wp, 32);
-    a2 = madd(a2, x, wv);
-    b2 = madd(b2, y, wv);
-    wv = v128.load(wp, 48);
-    a3 = madd(a3, x, wv);
-    b3 = madd(b3, y, wv);
-    wp += weightRow;
-  }
-  v128.store(oA, a0);
-  v128.store(oA, a1, 16);
-  v128.store(oA, a2, 32);
-  v128.store(oA, a3, 48);
-  v128.store(oB, b0);
-  v128.store(oB, b1, 16);
-  v128.store(oB, b2, 32);
-  v128.store(oB, b3, 48);
 }
 
 @inline function block16(d: usize, w: usize, weightRow: usize, inPerGroup: i32, o: usize): void {
