@@ -14,7 +14,7 @@ import { field, madd, pointer, setField } from './fields';
  * Any groups. Tap-major: for each kernel tap, the active pixels that reach an output pixel through
  * it go 4 at a time through a register tile of 4 output pixels x 8 channels, so every weight vector
  * loaded serves 4 pixels (they reach 4 distinct output pixels: a tap maps input pixels one to one).
- * Groups with fewer than 8 output channels take the per-pixel path.
+ * Groups with fewer than 8 output channels, and kernels with more than 25 taps, go per pixel.
  */
 export function scatterGeneral(header: usize, activeCount: i32): i32 {
   const inC = field(header, Field.InChannels);
@@ -32,12 +32,16 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
   const weightGroup = <usize>(inPerGroup * outPerGroup) << 2;
   const deltaBytes = <usize>inC << 2;
   const outBytes = <usize>outC << 2;
-  // First pass, per pixel: the touched list and the tap count (and, for narrow groups, the work).
+  // Tap-major lists every active pixel once per tap: fine for the usual 1x1 to 5x5 kernels, quadratic
+  // for a kernel that covers the whole map (a fully-connected layer), which goes per pixel instead.
+  const kernelTaps = field(header, Field.KernelHeight) * field(header, Field.KernelWidth);
+  const tapMajor = outPerGroup >= 8 && kernelTaps <= 25 && field(header, Field.OutHeight) * field(header, Field.OutWidth) > 1;
+  // First pass, per pixel: the touched list and the tap count (and, when not tap-major, the work).
   let taps = 0;
   for (let k = 0; k < activeCount; k++) {
     const reached = collectReach(header, load<i32>(activePixels + (<usize>k << 2)), reach);
     taps += reached;
-    if (outPerGroup >= 8) continue;
+    if (tapMajor) continue;
     const delta = deltas + <usize>k * deltaBytes;
     for (let r = 0; r < reached; r++) {
       const out = projection + <usize>load<i32>(reach + (<usize>r << 3)) * outBytes;
@@ -45,7 +49,7 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
       scatterTap(delta, wTap, out, groups, inPerGroup, outPerGroup, weightRow, weightGroup);
     }
   }
-  if (outPerGroup < 8) return taps;
+  if (!tapMajor) return taps;
   const tapList = pointer(header, Field.TapList);
   const kernelH = field(header, Field.KernelHeight);
   const kernelW = field(header, Field.KernelWidth);
