@@ -3,9 +3,11 @@
  * separately: `groupBy(streamId)` gives each its own state, as each camera needs its own rrm
  * layers. Here the per-stream processing reports how much each frame changed.
  *
- *   npm run example -- socket-receiver [--port 9000] [--host 127.0.0.1]
+ *   npm run example -- socket-receiver [--port 9000] [--host 127.0.0.1] [--frames N]
+ *
+ * `--frames N` stops after N frames in total (scripts, tests); by default it runs until killed.
  */
-import { groupBy, mergeMap } from 'rxjs';
+import { groupBy, mergeMap, take } from 'rxjs';
 import { fromSocket, type LiveFrame } from '../src/index.js';
 import { frameChange } from './lib/frame-change.js';
 
@@ -15,6 +17,7 @@ const option = (name: string, fallback: string) => {
 };
 const port = Number(option('--port', '9000'));
 const host = option('--host', '127.0.0.1');
+const frameLimit = Number(option('--frames', 'Infinity'));
 
 fromSocket({
   port,
@@ -25,15 +28,19 @@ fromSocket({
   onConnectionError: (error, connection) => console.error(`sender ${connection.connectionId} dropped: ${error.message}`),
 })
   .pipe(
+    take(frameLimit),
     groupBy((frame) => frame.streamId),
     mergeMap((stream) => stream.pipe(frameChange<LiveFrame>(8))),
   )
-  .subscribe(({ frame, changedFraction }) => {
-    const { dropped } = frame;
-    if (frame.index % 25 === 0 || dropped > 0) {
-      console.log(
-        `stream ${frame.streamId} frame ${frame.index}: ${frame.width}x${frame.height}, ${(changedFraction * 100).toFixed(1)}% of pixels changed` +
-          (dropped ? `, ${dropped} stale frames dropped before it` : ''),
-      );
-    }
+  .subscribe({
+    next: ({ frame, changedFraction }) => {
+      const { dropped } = frame;
+      if (frame.index % 25 === 0 || dropped > 0) {
+        console.log(
+          `stream ${frame.streamId} frame ${frame.index}: ${frame.width}x${frame.height}, ${(changedFraction * 100).toFixed(1)}% of pixels changed` +
+            (dropped ? `, ${dropped} stale frames dropped before it` : ''),
+        );
+      }
+    },
+    complete: () => console.log(`received ${frameLimit} frames`),
   });
