@@ -25,6 +25,8 @@ export interface ModelOperatorOptions {
   readonly backend?: KernelBackend;
   /** Active fraction above which a layer recomputes densely (default: the backend's crossover). */
   readonly denseFraction?: number;
+  /** Conv nodes whose integrated input pixels each output's stats record (`LayerStats.activity`), e.g. for overlays. */
+  readonly traceLayers?: readonly string[];
 }
 
 /** One graph output: ONNX shape and element order. */
@@ -67,6 +69,7 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
       backend: options.backend ?? jsBackend,
       denseFraction: options.denseFraction,
       thresholdFor: (n) => thresholds[n.name] ?? threshold,
+      traces: (n) => options.traceLayers?.includes(n.name) ?? false,
     }),
   );
   const constants = new Map<string, Value>([...graph.constants].map(([name, t]) => [name, tensorValue(t)]));

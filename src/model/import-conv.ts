@@ -62,6 +62,7 @@ export function importConv(node: OnnxNode, ctx: ImportContext): GraphStep {
     threshold: ctx.thresholdFor(node),
     ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
     backend: ctx.backend,
+    traceActivity: ctx.traces(node),
   });
   return layerStep(node, layer);
 }

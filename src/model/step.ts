@@ -30,6 +30,8 @@ export interface ImportContext {
   readonly backend: KernelBackend;
   readonly denseFraction: number | undefined;
   thresholdFor(node: OnnxNode): number;
+  /** Whether the node records which input pixels it integrated (`LayerStats.activity`). */
+  traces(node: OnnxNode): boolean;
 }
 
 export function requireInput(node: OnnxNode, inputs: readonly (Value | undefined)[], k = 0): Value {
