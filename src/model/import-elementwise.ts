@@ -16,7 +16,6 @@ import { binaryOf, unaryOf } from './pointwise.js';
 import { runLayer, requireInput, type FrameContext, type GraphStep, type ImportContext, denseFallback } from './step.js';
 import { broadcastDims, expandTo, sizeOf } from './tensor.js';
 
-
 /** Runs a layer on a map value keeping its ONNX dims (element-wise layers do not care about layout). */
 function runKeepingDims<S>(layer: Layer<S>, state: S, value: MapValue, frame: FrameContext): Value {
   const map = value.map.stats.length === 0 ? value.map : { ...value.map, stats: [] };
@@ -45,8 +44,8 @@ export function importUnary(node: OnnxNode, ctx: ImportContext): GraphStep {
 }
 
 /** The constant expanded to the map value's ONNX dims and reordered to its HWC storage. */
-function constantInMapOrder(value: MapValue, constant: { dims: readonly number[]; data: Float32Array }): Float32Array | undefined {
-  const dims = broadcastDims(value.dims, constant.dims, 'broadcast');
+function constantInMapOrder(value: MapValue, constant: { dims: readonly number[]; data: Float32Array }, where: string): Float32Array | undefined {
+  const dims = broadcastDims(value.dims, constant.dims, where);
   if (sizeOf(dims) !== value.map.data.length || dims.length !== value.dims.length) return undefined; // the constant would enlarge the map
   const { height, width, channels } = value.map;
   return nchwToHwc(expandTo(constant, dims), channels, height, width);
@@ -81,7 +80,7 @@ export function importBinary(node: OnnxNode, ctx: ImportContext): GraphStep {
   const constantLayer = (value: MapValue): DenseMapLayer | null => {
     const key = `${value.dims.join(',')}:${value.map.height}x${value.map.width}x${value.map.channels}`;
     if (!layers.has(key)) {
-      const k = constantInMapOrder(value, constant!);
+      const k = constantInMapOrder(value, constant!, `${node.opType} node '${node.name}'`);
       layers.set(key, k ? new DenseMapLayer(node.name, node.opType.toLowerCase(), (map) =>
         constantIndex === 1 ? map.data.map((x, i) => f(x, k[i]!)) : map.data.map((x, i) => f(k[i]!, x))) : null);
     }
