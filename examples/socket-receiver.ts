@@ -3,9 +3,11 @@
  * separately: `groupBy(streamId)` gives each its own state, as each camera needs its own rrm
  * layers. Here the per-stream processing reports how much each frame changed.
  *
- *   npm run example -- socket-receiver [--port 9000] [--host 127.0.0.1] [--frames N]
+ *   npm run example -- socket-receiver [--port 9000] [--host 127.0.0.1] [--queue N] [--frames N]
  *
- * `--frames N` stops after N frames in total (scripts, tests); by default it runs until killed.
+ * By default a lagging pipeline skips to the newest frame (policy 'latest'); `--queue N` keeps up
+ * to N waiting frames per stream instead. `--frames N` stops after N frames in total (scripts,
+ * tests); by default it runs until killed.
  */
 import { groupBy, mergeMap, take } from 'rxjs';
 import { fromSocket, type LiveFrame } from '../src/index.js';
@@ -18,11 +20,13 @@ const option = (name: string, fallback: string) => {
 const port = Number(option('--port', '9000'));
 const host = option('--host', '127.0.0.1');
 const frameLimit = Number(option('--frames', 'Infinity'));
+const queueSize = Number(option('--queue', '0'));
 
 fromSocket({
   port,
   host,
-  policy: 'latest', // a lagging pipeline works on the newest frame; `dropped` says what it skipped
+  // `dropped` on each frame says how many the policy skipped before it.
+  ...(queueSize > 0 ? { policy: 'queue', queueSize } : { policy: 'latest' }),
   onListening: (address) => console.log(`listening on ${address.host}:${address.port}`),
   onConnection: (connection) => console.log(`sender ${connection.connectionId} connected from ${connection.remoteAddress}`),
   onConnectionError: (error, connection) => console.error(`sender ${connection.connectionId} dropped: ${error.message}`),
