@@ -139,7 +139,7 @@ async function denseTable(layer: Layer): Promise<{ wasmMs: number; relaxedMs: nu
 /** Blocks until both runtimes' helper threads have started (they start on the first 2-thread engine). */
 async function waitForHelpers(): Promise<void> {
   for (const set of ['simd', 'relaxed-simd'] as const) {
-    const loaded = loadWasmRuntime(set);
+    const loaded = loadWasmRuntime(set, true);
     if ('runtime' in loaded) await denseHelper(loaded.runtime).whenReady();
   }
 }
@@ -226,8 +226,8 @@ async function detectionTable(layer: Layer): Promise<void> {
   js.dispose();
 }
 
-async function ultrafaceTable(): Promise<void> {
-  const layers = [
+function ultrafaceLayers(): Layer[] {
+  return [
     convLayer('depthwise 3x3, 32ch, 120x160, stride 1', [120, 160], 32, 32, 3, 1, 32),
     convLayer('depthwise 3x3, 32ch, 120x160, stride 2', [120, 160], 32, 32, 3, 2, 32),
     convLayer('depthwise 3x3, 64ch, 60x80, stride 1', [60, 80], 64, 64, 3, 1, 64),
@@ -236,6 +236,10 @@ async function ultrafaceTable(): Promise<void> {
     convLayer('pointwise 1x1, 32->64, 120x160', [120, 160], 32, 64, 1, 1, 1),
     convLayer('pointwise 1x1, 128->128, 30x40', [30, 40], 128, 128, 1, 1, 1),
   ];
+}
+
+async function ultrafaceTable(): Promise<void> {
+  const layers = ultrafaceLayers();
   console.log('\nUltraFace-style layers, dense: wasm vs onnxruntime-node 1 thread (median ms)\n');
   console.log('| layer | wasm SIMD ms | GFLOP/s | wasm relaxed SIMD ms | GFLOP/s | onnxruntime ms | GFLOP/s | SIMD / onnxruntime throughput | relaxed / onnxruntime |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -254,6 +258,33 @@ async function ultrafaceTable(): Promise<void> {
   }
 }
 
+/** Sparse updates of the UltraFace-style layers: useful GFLOP/s (multiply-adds actually done) at 10% and 25% active pixels. */
+async function ultrafaceSparseTable(): Promise<void> {
+  console.log('\nUltraFace-style layers, sparse update with candidates (wasm SIMD, random active pixels), median ms and useful GFLOP/s\n');
+  console.log('| layer | dense ms | 10% active ms | useful GFLOP/s | dense / sparse | 25% active ms | useful GFLOP/s | dense / sparse |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const layer of ultrafaceLayers()) {
+    const g = layer.geometry;
+    const engine = createEngine(wasmSimd, layer);
+    const cells: string[] = [];
+    const { a } = alternatingInputs(layer, 0);
+    const denseOnly = await timeIt(() => engine.keyframe(a), 30);
+    for (const fraction of [0.1, 0.25]) {
+      const { a: base, b, changed } = alternatingInputs(layer, fraction);
+      engine.keyframe(base);
+      let flip = false;
+      let macs = 0;
+      const ms = await timeIt(() => {
+        flip = !flip;
+        macs = engine.update(flip ? b : base, 0, changed, changed.length, 1).macs;
+      }, 30);
+      cells.push(ms.toFixed(3), ((2 * macs) / (ms * 1e6)).toFixed(1), `${(denseOnly / ms).toFixed(1)}x`);
+    }
+    engine.dispose();
+    console.log(`| ${layer.label} (${g.outChannels}ch out) | ${denseOnly.toFixed(3)} | ${cells.join(' | ')} |`);
+  }
+}
+
 export async function run(): Promise<void> {
   const status = wasmKernelStatus('simd');
   if (!status.available) {
@@ -263,13 +294,14 @@ export async function run(): Promise<void> {
   const relaxed = wasmKernelStatus('relaxed-simd');
   if (!relaxed.available) throw new Error(`relaxed SIMD build unavailable: ${relaxed.reason}`);
   console.log(`kernels bench: node ${process.version}, ${RUNS} runs per figure (median), flags: ${process.execArgv.join(' ') || '(none)'}`);
-  // KERNELS_BENCH=dense,sparse,detect,ultraface runs a subset (all by default).
-  const sections = (process.env.KERNELS_BENCH ?? 'dense,sparse,detect,ultraface').split(',');
+  // KERNELS_BENCH=dense,sparse,detect,ultraface,ultraface-sparse runs a subset (all by default).
+  const sections = (process.env.KERNELS_BENCH ?? 'dense,sparse,detect,ultraface,ultraface-sparse').split(',');
   const main = convLayer('3x3 conv 64->64 on 56x56', [56, 56], 64, 64, 3, 1, 1);
   const dense = await denseTable(main);
   if (sections.includes('sparse')) await sparseTable(main, dense);
   if (sections.includes('detect')) await detectionTable(main);
   if (sections.includes('ultraface')) await ultrafaceTable();
+  if (sections.includes('ultraface-sparse')) await ultrafaceSparseTable();
 }
 
 function median(values: number[]): number {

@@ -120,6 +120,7 @@ const helpers = new WeakMap<WasmRuntime, DenseHelper>();
 
 /** The runtime's helper thread, started on first request. */
 export function denseHelper(runtime: WasmRuntime): DenseHelper {
+  if (!runtime.shared) throw new Error('wasm dense helper: the runtime memory is not shared');
   let helper = helpers.get(runtime);
   if (!helper) {
     helper = new DenseHelper(runtime);

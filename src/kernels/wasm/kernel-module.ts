@@ -1,7 +1,9 @@
 /**
  * Finds, compiles and instantiates the AssemblyScript kernels (`build/wasm/*.wasm`, built by
- * `scripts/build-wasm.mjs`) once per process and instruction set, each with its own memory,
- * allocator and weight store shared by all engines of that instruction set.
+ * `scripts/build-wasm.mjs`) once per process, instruction set and memory kind, each with its own
+ * memory, allocator and weight store shared by all engines of that runtime. One-thread engines use
+ * an unshared memory: V8 copies into shared memory about 3x slower, and every frame copies its input
+ * in. Engines with a helper thread use the shared-memory build.
  * Compiling the module is the feature test: an engine without WebAssembly SIMD (or relaxed SIMD)
  * rejects it.
  */
@@ -30,6 +32,8 @@ export type InstructionSet = 'auto' | 'relaxed-simd' | 'simd';
 
 export interface WasmRuntime {
   readonly instructionSet: Exclude<InstructionSet, 'auto'>;
+  /** Whether `memory` is shared (and the module built for it), as a helper thread needs. */
+  readonly shared: boolean;
   readonly kernels: WasmKernelExports;
   /** Compiled once; worker threads instantiate it again over the same shared memory. */
   readonly module: WebAssembly.Module;
@@ -44,7 +48,10 @@ export type LoadResult = { runtime: WasmRuntime } | { error: string };
 /** The kernels use no static data; the first page stays unused so that address 0 is never handed out. */
 const HEAP_START = 65536;
 
-const FILES = { 'relaxed-simd': 'rrm-relaxed.wasm', simd: 'rrm.wasm' } as const;
+const FILES = {
+  simd: { unshared: 'rrm.wasm', shared: 'rrm-shared.wasm' },
+  'relaxed-simd': { unshared: 'rrm-relaxed.wasm', shared: 'rrm-relaxed-shared.wasm' },
+} as const;
 
 /** `<package>/build/wasm`, reached from `src/kernels/wasm` or `dist/kernels/wasm`; or a copy beside this file. */
 function findModule(file: string): string | undefined {
@@ -52,33 +59,36 @@ function findModule(file: string): string | undefined {
   return candidates.map((url) => fileURLToPath(url)).find((path) => existsSync(path));
 }
 
-const loaded = new Map<InstructionSet, LoadResult>();
+const loaded = new Map<string, LoadResult>();
 
-/** The shared runtime for an instruction set, or the reason it is unavailable. */
-export function loadWasmRuntime(instructionSet: InstructionSet = 'auto'): LoadResult {
-  let result = loaded.get(instructionSet);
+/** The shared runtime for an instruction set and memory kind, or the reason it is unavailable. */
+export function loadWasmRuntime(instructionSet: InstructionSet = 'auto', shared = false): LoadResult {
+  const key = `${instructionSet}/${shared}`;
+  let result = loaded.get(key);
   if (!result) {
     if (instructionSet === 'auto') {
-      const relaxed = loadWasmRuntime('relaxed-simd');
-      result = 'runtime' in relaxed ? relaxed : loadWasmRuntime('simd');
+      const relaxed = loadWasmRuntime('relaxed-simd', shared);
+      result = 'runtime' in relaxed ? relaxed : loadWasmRuntime('simd', shared);
     } else {
-      result = instantiate(instructionSet);
+      result = instantiate(instructionSet, shared);
     }
-    loaded.set(instructionSet, result);
+    loaded.set(key, result);
   }
   return result;
 }
 
-function instantiate(instructionSet: Exclude<InstructionSet, 'auto'>): LoadResult {
+function instantiate(instructionSet: Exclude<InstructionSet, 'auto'>, shared: boolean): LoadResult {
   if (typeof WebAssembly !== 'object') return { error: 'WebAssembly is not available' };
-  const path = findModule(FILES[instructionSet]);
-  if (!path) return { error: `${FILES[instructionSet]} is not built (run \`npm run build:wasm\`)` };
+  const file = FILES[instructionSet][shared ? 'shared' : 'unshared'];
+  const path = findModule(file);
+  if (!path) return { error: `${file} is not built (run \`npm run build:wasm\`)` };
   const bytes = readFileSync(path);
   if (!WebAssembly.validate(bytes)) return { error: `WebAssembly ${instructionSet === 'simd' ? 'SIMD' : 'relaxed SIMD'} is not supported by this engine` };
   const module = new WebAssembly.Module(bytes);
-  // Shared (the module declares it so) so that a helper thread can run dense rows over the same state.
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true })
+    : new WebAssembly.Memory({ initial: 2, maximum: 65536 });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as WasmKernelExports;
-  return { runtime: { instructionSet, kernels, module, memory, allocator: new WasmAllocator(memory, HEAP_START), weights: new WeakMap() } };
+  return { runtime: { instructionSet, shared, kernels, module, memory, allocator: new WasmAllocator(memory, HEAP_START), weights: new WeakMap() } };
 }

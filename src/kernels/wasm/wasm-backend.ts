@@ -34,8 +34,9 @@ export interface WasmBackendOptions {
 /** Whether the wasm kernels load here, and why not. */
 export function wasmKernelStatus(
   instructionSet: InstructionSet = 'auto',
+  shared = false,
 ): { available: true; instructionSet: 'simd' | 'relaxed-simd' } | { available: false; reason: string } {
-  const loaded = loadWasmRuntime(instructionSet);
+  const loaded = loadWasmRuntime(instructionSet, shared);
   return 'runtime' in loaded ? { available: true, instructionSet: loaded.runtime.instructionSet } : { available: false, reason: loaded.error };
 }
 
@@ -43,7 +44,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
   let noticed = false;
   const threads = options.threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : (options.threads ?? 1);
   const runtime = () => {
-    const loaded = loadWasmRuntime(options.instructionSet);
+    const loaded = loadWasmRuntime(options.instructionSet, threads === 2);
     return 'runtime' in loaded ? loaded.runtime : undefined;
   };
   return {
@@ -59,7 +60,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       if (loaded) return new WasmConvEngine(loaded, geometry, weights, threads === 2 ? denseHelper(loaded) : undefined);
       if (!noticed) {
         noticed = true;
-        const status = wasmKernelStatus(options.instructionSet);
+        const status = wasmKernelStatus(options.instructionSet, threads === 2);
         (options.notice ?? console.warn)(`rx-rrm: using the plain-JS kernels: ${status.available ? '' : status.reason}`);
       }
       return jsBackend.createConvEngine(geometry, weights);

@@ -30,7 +30,9 @@ interface Views {
 const HELPER_MIN_MACS = 2_000_000;
 
 /** With fewer candidates than this fraction of the pixels, only the candidates' channels are copied in. */
-const PARTIAL_COPY_FRACTION = 0.25;
+// Measured: copying one candidate's channels element by element costs about 2.5 ns per value, a
+// whole-map `set` about 0.13 ns per value, so the partial copy only wins below about 5%.
+const PARTIAL_COPY_FRACTION = 0.04;
 
 export class WasmConvEngine implements ConvEngine {
   private readonly layout: EngineLayout;
@@ -99,7 +101,7 @@ export class WasmConvEngine implements ConvEngine {
       if (partial) views.staged.set(input);
       kernels.integrateAll(this.header);
       this.denseConv();
-      return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0 };
+      return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
     }
     const taps = this.depthwise ? kernels.scatterDepthwise(this.header, active) : kernels.scatterGeneral(this.header, active);
     return {
@@ -108,6 +110,7 @@ export class WasmConvEngine implements ConvEngine {
       dense: false,
       touched: views.touched,
       touchedCount: views.header[Field.TouchedCount]!,
+      activeList: views.activePixels,
     };
   }
 
