@@ -151,7 +151,8 @@ export function decodeFrameMessage(message: Uint8Array, maxFrameBytes = DEFAULT_
   if (actual !== header.payloadBytes) {
     return new FrameProtocolError(`message carries ${actual} payload bytes, header declares ${header.payloadBytes}`);
   }
-  return { header, payload: message.slice(FRAME_HEADER_BYTES) };
+  // A copy into a plain Uint8Array: a Node Buffer's slice() would be a view of the receive buffer.
+  return { header, payload: new Uint8Array(message.subarray(FRAME_HEADER_BYTES)) };
 }
 
 export interface FrameStreamParserOptions extends FrameLimits {

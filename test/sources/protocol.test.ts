@@ -191,3 +191,12 @@ t.test("the worked example in docs/frame-protocol.md decodes to what the doc say
   t.same(decoded.header, { width: 2, height: 1, channels: 3, timestamp: 40, streamId: 3, keyframe: true, payloadBytes: 6 });
   t.same(Array.from(decoded.payload), [255, 0, 0, 0, 255, 0]);
 });
+
+t.test('decoded payloads are plain Uint8Arrays that own their bytes', async (t) => {
+  const message = Buffer.from(encodeFrameMessage(syntheticFrame(1)));
+  const decoded = decodeFrameMessage(message);
+  if (decoded instanceof FrameProtocolError) throw decoded;
+  t.equal(decoded.payload.constructor, Uint8Array);
+  message.fill(0);
+  t.same(decoded.payload, syntheticFrame(1).data, 'unchanged when the received buffer is reused');
+});
