@@ -27,6 +27,21 @@ t.test('decodes every frame of a generated mp4, byte-identical to ffmpeg decodin
   t.ok(concatData(frames).equals(referenceDecode(mp4, 'rgb24')), 'same bytes as ffmpeg -pix_fmt rgb24');
 });
 
+t.test('other containers and codecs: webm/vp8, avi/mpeg4, mov/mjpeg, mpg/mpeg2', async (t) => {
+  const variants: Array<[string, string[]]> = [
+    ['clip.webm', ['-c:v', 'libvpx', '-b:v', '200k']],
+    ['clip.avi', ['-c:v', 'mpeg4']],
+    ['clip.mov', ['-c:v', 'mjpeg']],
+    ['clip.mpg', ['-c:v', 'mpeg2video']],
+  ];
+  for (const [name, codecArgs] of variants) {
+    const path = generateClip(join(dir, name), { frames: 10, codecArgs });
+    const frames = await lastValueFrom(fromVideoFile(path, { pixelFormat: 'gray' }).pipe(toArray()));
+    t.equal(frames.length, 10, `${name}: 10 frames`);
+    t.ok(concatData(frames).equals(referenceDecode(path, 'gray')), `${name}: same bytes as ffmpeg's own decode`);
+  }
+});
+
 t.test('scales, converts the pixel format, resamples and cuts', async (t) => {
   const gray = await lastValueFrom(fromVideoFile(mp4, { width: 80, height: 60, pixelFormat: 'gray' }).pipe(toArray()));
   t.same([gray.length, gray[0]!.width, gray[0]!.height, gray[0]!.channels, gray[0]!.data.length], [30, 80, 60, 1, 4800]);
