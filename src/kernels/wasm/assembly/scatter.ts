@@ -113,8 +113,8 @@ function listTapReach(header: usize, activeCount: i32, ky: i32, kx: i32, list: u
     const yNum = iy + yShift;
     const xNum = pixel - iy * inW + xShift;
     if (yNum < 0 || xNum < 0) continue;
-    const oy = yNum / strideH;
-    const ox = xNum / strideW;
+    const oy = strideH == 1 ? yNum : yNum / strideH;
+    const ox = strideW == 1 ? xNum : xNum / strideW;
     if (oy * strideH != yNum || oy >= outH || ox * strideW != xNum || ox >= outW) continue;
     store<i32>(list + (<usize>n << 3), k);
     store<i32>(list + (<usize>n << 3), oy * outW + ox, 4);
@@ -245,6 +245,16 @@ export function scatterDepthwise(header: usize, activeCount: i32): i32 {
       const out = projection + <usize>load<i32>(reach + (<usize>r << 3)) * pixelBytes;
       const w = weights + <usize>load<i32>(reach + (<usize>r << 3), 4) * pixelBytes;
       let c = 0;
+      // 16 channels per step at constant offsets: the work per tap is small, so address arithmetic matters.
+      for (; c + 16 <= channels; c += 16) {
+        const o = out + (<usize>c << 2);
+        const d = delta + (<usize>c << 2);
+        const wc = w + (<usize>c << 2);
+        v128.store(o, madd(v128.load(o), v128.load(d), v128.load(wc)));
+        v128.store(o, madd(v128.load(o, 16), v128.load(d, 16), v128.load(wc, 16)), 16);
+        v128.store(o, madd(v128.load(o, 32), v128.load(d, 32), v128.load(wc, 32)), 32);
+        v128.store(o, madd(v128.load(o, 48), v128.load(d, 48), v128.load(wc, 48)), 48);
+      }
       for (; c + 4 <= channels; c += 4) {
         const cb = <usize>c << 2;
         v128.store(out + cb, madd(v128.load(out + cb), v128.load(delta + cb), v128.load(w + cb)));
@@ -277,18 +287,21 @@ function collectReach(header: usize, pixel: i32, reach: usize): i32 {
   const marks = pointer(header, Field.TouchedMarks);
   const list = pointer(header, Field.TouchedList);
   let touchedCount = field(header, Field.TouchedCount);
+  const padTop = field(header, Field.PadTop);
+  const padLeft = field(header, Field.PadLeft);
   const iy = pixel / inW;
   const ix = pixel - iy * inW;
   let count = 0;
   for (let ky = 0; ky < kernelH; ky++) {
-    const yNum = iy + field(header, Field.PadTop) - ky * dilationH;
+    const yNum = iy + padTop - ky * dilationH;
     if (yNum < 0) break;
-    const oy = yNum / strideH;
+    // Integer division costs tens of cycles, as much as a depthwise tap's arithmetic: skip it at stride 1.
+    const oy = strideH == 1 ? yNum : yNum / strideH;
     if (oy * strideH != yNum || oy >= outH) continue;
     for (let kx = 0; kx < kernelW; kx++) {
-      const xNum = ix + field(header, Field.PadLeft) - kx * dilationW;
+      const xNum = ix + padLeft - kx * dilationW;
       if (xNum < 0) break;
-      const ox = xNum / strideW;
+      const ox = strideW == 1 ? xNum : xNum / strideW;
       if (ox * strideW != xNum || ox >= outW) continue;
       const outPixel = oy * outW + ox;
       if (load<u8>(marks + <usize>outPixel) == 0) {
