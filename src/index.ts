@@ -9,3 +9,4 @@ export { demoNetwork, type DemoNetworkOptions } from './demo/network.js';
 export { summarize, formatSummary, quantile, type FrameRecord, type RunSummary, type LayerSummary } from './report/run-summary.js';
 export { renderActivityPlot, writeActivityPlot, type ActivityPlotOptions } from './report/activity-plot.js';
 export * from './sources/index.js';
+export * from './model/index.js';

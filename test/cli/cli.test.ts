@@ -38,7 +38,7 @@ writeFileSync(
 const unsupported = join(dir, 'unsupported.onnx');
 writeFileSync(unsupported, buildModel({ input: { name: 'x', dims: [1, 3, 8, 8] }, outputs: ['y'], nodes: [{ op: 'Tanh', inputs: ['x'], outputs: ['y'], name: 'squash' }] }));
 const clip = join(dir, 'clip.mp4');
-const ffmpeg = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=128x96:rate=10:duration=3', '-pix_fmt', 'yuv420p', clip]);
+const ffmpeg = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=3', '-pix_fmt', 'yuv420p', clip]);
 
 t.test('inspect lists inputs, outputs, operators and multiply-adds per layer', async (t) => {
   const { status, stdout } = cli('inspect', '--model', model);
@@ -101,4 +101,34 @@ t.test('mistakes print one clear line and exit non-zero, without a stack trace',
     t.notMatch(stderr, /\n\s+at /, 'no stack trace');
   }
   t.match(cli('run', '--model', join(dir, 'missing.onnx'), '--input', clip, '--verbose').stderr, /\n\s+at /, '--verbose shows the stack');
+});
+
+t.test('run --overlay writes a video of the input size whose heat map sits where the input moved', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+  const video = join(dir, 'overlay.mp4');
+  const { status, stderr, stdout } = cli('run', '--model', model, '--input', clip, '--overlay', video, '--backend', 'js');
+  t.equal(status, 0, stderr);
+  t.match(stdout, /overlay video: .*overlay\.mp4 \(layer conv0\)/);
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height,nb_frames', '-of', 'csv=p=0', video], { encoding: 'utf8' });
+  t.equal(probe.stdout.trim(), '128,96,30', 'width, height and frame count of the input clip');
+  const rgbFrames = (file: string) => {
+    const raw = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 26 }).stdout as Buffer;
+    return Array.from({ length: raw.length / (128 * 96 * 3) }, (_, k) => raw.subarray(k * 128 * 96 * 3, (k + 1) * 128 * 96 * 3));
+  };
+  const input = rgbFrames(clip);
+  const overlay = rgbFrames(video);
+  // Redness the overlay added (red up, green down) where the input changed since the previous frame and where it did not.
+  let moved = 0;
+  let movedCount = 0;
+  let still = 0;
+  let stillCount = 0;
+  for (let k = 5; k < 30; k++) {
+    for (let p = 0; p < 128 * 96; p++) {
+      const changed = [0, 1, 2].some((c) => Math.abs(input[k]![p * 3 + c]! - input[k - 1]![p * 3 + c]!) > 40);
+      const redness = overlay[k]![p * 3]! - input[k]![p * 3]! - (overlay[k]![p * 3 + 1]! - input[k]![p * 3 + 1]!);
+      if (changed) (moved += redness), movedCount++;
+      else (still += redness), stillCount++;
+    }
+  }
+  t.ok(movedCount > 100, `${movedCount} moving pixels`);
+  t.ok(moved / movedCount > 30 + still / stillCount, `overlay redness ${(moved / movedCount).toFixed(1)} where the input moved vs ${(still / stillCount).toFixed(1)} where it did not`);
 });

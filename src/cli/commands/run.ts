@@ -1,7 +1,7 @@
 /** `rx-rrm run`: a model on a video, camera or stream, with a progress line and a summary at the end. */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { lastValueFrom, map, share, take, tap, zip, type Observable } from 'rxjs';
+import { concatMap, lastValueFrom, map, share, take, tap, zip, type Observable } from 'rxjs';
 import { loadOnnx } from '../../model/model.js';
 import type { ModelOutput } from '../../model/executor.js';
 import { writeActivityPlot } from '../../report/activity-plot.js';
@@ -10,6 +10,7 @@ import type { Frame } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { openInput } from '../input.js';
 import { backendOption, MODEL_OPTIONS, optionalNumber, parseSize, preprocessOptions, readThresholds, requireString } from '../model-options.js';
+import { detectorFor, OverlaySink } from '../overlay-sink.js';
 import { createProgress } from '../progress.js';
 
 export const RUN_USAGE = `rx-rrm run --model m.onnx --input <video | image folder | camera[:device] | tcp://host:port | tcp-listen://host:port | ws://host:port/path>
@@ -20,7 +21,9 @@ export const RUN_USAGE = `rx-rrm run --model m.onnx --input <video | image folde
   --channel-order rgb|bgr                  --backend wasm|js   --threads 1   --max-frames N
   --compare-dense                          also run the dense path: speed-up and deviation per output
   --json out.json                          per-frame and per-layer records
-  --plot activity.png                      active fraction per layer over time, keyframes marked`;
+  --plot activity.png                      active fraction per layer over time, keyframes marked
+  --overlay out.mp4 [--overlay-layer NAME]  the input with a layer's integrated pixels as a heat map (default: the
+                                           first conv) and, for UltraFace-style detectors, the detected faces`;
 
 interface FrameJson {
   index: number;
@@ -41,6 +44,8 @@ export async function runCommand(args: string[]): Promise<void> {
       'compare-dense': { type: 'boolean' },
       json: { type: 'string' },
       plot: { type: 'string' },
+      overlay: { type: 'string' },
+      'overlay-layer': { type: 'string' },
     },
     strict: true,
   });
@@ -54,11 +59,17 @@ export async function runCommand(args: string[]): Promise<void> {
   const model = await loadOnnx(modelPath);
   const unknownLayers = Object.keys(thresholds ?? {}).filter((layer) => !model.layers.includes(layer));
   if (unknownLayers.length) throw new UsageError(`--thresholds names layers the model does not have: ${unknownLayers.join(', ')}`);
+  const overlayLayer = values.overlay ? (values['overlay-layer'] ?? model.layers[0]) : undefined;
+  if (overlayLayer !== undefined && !model.layers.includes(overlayLayer)) throw new UsageError(`--overlay-layer ${overlayLayer}: no such layer; layers: ${model.layers.join(', ')}`);
   const input = await openInput(inputSpec, parseSize(values));
   const total = maxFrames !== undefined && input.total !== undefined ? Math.min(maxFrames, input.total) : (maxFrames ?? input.total);
   const frames: Observable<Frame> = (maxFrames ? input.frames.pipe(take(maxFrames)) : input.frames).pipe(share());
   const preprocess = model.preprocess(preprocessOptions(values));
-  const rrm = frames.pipe(preprocess, model.operator({ threshold, ...(thresholds ? { thresholds } : {}), ...(keyframeEvery ? { keyframeEvery } : {}), backend }));
+  const overlay = values.overlay ? new OverlaySink(values.overlay, overlayLayer!, detectorFor(model)) : undefined;
+  const rrm = (overlay ? frames.pipe(tap((frame) => overlay.remember(frame))) : frames).pipe(
+    preprocess,
+    model.operator({ threshold, ...(thresholds ? { thresholds } : {}), ...(keyframeEvery ? { keyframeEvery } : {}), ...(overlayLayer ? { traceLayers: [overlayLayer] } : {}), backend }),
+  );
   const dense = values['compare-dense'] ? frames.pipe(preprocess, model.operator({ keyframeEvery: 1, backend })) : undefined;
 
   console.error(`rx-rrm: ${modelPath} on ${input.description}${total ? ` (${total} frames)` : ''}, ${backend.name} kernels`);
@@ -70,6 +81,10 @@ export async function runCommand(args: string[]): Promise<void> {
   const paired: Observable<[ModelOutput, ModelOutput | undefined]> = dense ? zip(rrm, dense) : rrm.pipe(map((out) => [out, undefined]));
   await lastValueFrom(
     paired.pipe(
+      concatMap(async (pair) => {
+        await overlay?.write(pair[0]);
+        return pair;
+      }),
       tap(([out, reference]) => {
         progress.update(out.stats);
         const record: FrameJson = { index: out.index, timestamp: out.timestamp, keyframe: out.keyframe, layers: out.stats };
@@ -84,6 +99,7 @@ export async function runCommand(args: string[]): Promise<void> {
     { defaultValue: undefined },
   );
   progress.stop();
+  await overlay?.close();
   const wallMs = performance.now() - started;
   if (records.length === 0) throw new UsageError(`--input ${inputSpec}: no frames arrived`);
 
@@ -99,6 +115,7 @@ export async function runCommand(args: string[]): Promise<void> {
     await writeFile(values.json, JSON.stringify({ model: modelPath, input: inputSpec, threshold, thresholds, summary, frames: records }, null, 1));
     console.log(`per-frame records: ${values.json}`);
   }
+  if (overlay) console.log(`overlay video: ${values.overlay} (layer ${overlayLayer}${overlay.detects ? ', detected faces boxed' : ''})`);
   if (values.plot) {
     await writeActivityPlot(values.plot, frameRecords);
     console.log(`activity plot: ${values.plot}`);

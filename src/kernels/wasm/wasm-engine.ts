@@ -161,10 +161,20 @@ export class WasmConvEngine implements ConvEngine {
   }
 }
 
-/** Copies only the candidate pixels' channels: every other pixel is unchanged since the last call. */
+/**
+ * Copies only the candidate pixels' channels: every other pixel is unchanged since the last call.
+ * Runs of adjacent candidates (changes come in regions) go as one block copy each.
+ */
 function stageCandidates(input: Float32Array, staged: Float32Array, candidates: Int32Array, count: number, channels: number): void {
-  for (let k = 0; k < count; k++) {
-    const start = candidates[k]! * channels;
-    for (let c = 0; c < channels; c++) staged[start + c] = input[start + c]!;
+  let k = 0;
+  while (k < count) {
+    const first = candidates[k]!;
+    let end = k + 1;
+    while (end < count && candidates[end] === first + (end - k)) end++;
+    const start = first * channels;
+    const stop = (first + (end - k)) * channels;
+    if (end - k >= 4) staged.set(input.subarray(start, stop), start);
+    else for (let i = start; i < stop; i++) staged[i] = input[i]!;
+    k = end;
   }
 }
