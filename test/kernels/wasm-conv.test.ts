@@ -160,6 +160,27 @@ if (!status.available) {
     engine.dispose();
   });
 
+  t.test('few candidates (partial input copy, runs and isolated pixels) give the reference result', async (t) => {
+    const random = prng(29);
+    const g = geometry(50, 50, 12, 16, 3, 1, 1);
+    const { weight, bias, prepared } = layer(g, random);
+    const engine = wasmBackend.createConvEngine(g, prepared);
+    let input = randomArray(random, 50 * 50 * 12);
+    engine.keyframe(input);
+    for (let frame = 0; frame < 5; frame++) {
+      const run = Array.from({ length: 30 }, (_, k) => 600 + frame * 50 + k);
+      const isolated = Array.from({ length: 20 }, (_, k) => 1500 + k * 47 + frame);
+      const candidates = Int32Array.from([...run, ...isolated]).sort();
+      const next = input.slice();
+      for (const p of candidates) if (random() < 0.8) for (let c = 0; c < 12; c++) next[p * 12 + c]! += random() - 0.5;
+      const result = engine.update(next, 0, candidates, candidates.length, 1);
+      input = next;
+      const expected = convReference(g, weight, bias, input);
+      t.ok(!result.dense && maxAbsDiff(engine.projection, expected) <= tolerance(expected), `frame ${frame}`);
+    }
+    engine.dispose();
+  });
+
   t.test('a NaN or Infinity on an active pixel throws the JS engine’s RangeError', async (t) => {
     const g = geometry(5, 6, 4, 8, 3, 1, 1);
     const random = prng(3);
