@@ -1,7 +1,9 @@
 /**
  * Receives frames from any number of senders (socket-sender.ts) and processes every stream
  * separately: `groupBy(streamId)` gives each its own state, as each camera needs its own rrm
- * layers. Here the per-stream processing reports how much each frame changed.
+ * layers. Every stream runs through one definition of the demo network (a MobileNet-style stack with
+ * seeded weights; put your model's `preprocess()` and `operator()` there instead), and the receiver
+ * reports how much each frame changed and how much of the dense work rx-rrm did for it.
  *
  *   npm run example -- socket-receiver [--port 9000] [--host 127.0.0.1] [--queue N] [--frames N]
  *
@@ -9,8 +11,8 @@
  * to N waiting frames per stream instead. `--frames N` stops after N frames in total (scripts,
  * tests); by default it runs until killed.
  */
-import { groupBy, mergeMap, take } from 'rxjs';
-import { fromSocket, type LiveFrame } from '../src/index.js';
+import { connect, groupBy, mergeMap, pipe, take, zip, type OperatorFunction } from 'rxjs';
+import { demoNetwork, fromSocket, toTensor, type FeatureMap, type LiveFrame } from '../src/index.js';
 import { frameChange } from './lib/frame-change.js';
 
 const option = (name: string, fallback: string) => {
@@ -21,6 +23,8 @@ const port = Number(option('--port', '9000'));
 const host = option('--host', '127.0.0.1');
 const frameLimit = Number(option('--frames', 'Infinity'));
 const queueSize = Number(option('--queue', '0'));
+// One set of weights for every stream; each stream's subscription gets its own layer state.
+const network = (pipe as (...ops: OperatorFunction<FeatureMap, FeatureMap>[]) => OperatorFunction<FeatureMap, FeatureMap>)(...demoNetwork({ threshold: 0.02 }));
 
 fromSocket({
   port,
@@ -34,14 +38,16 @@ fromSocket({
   .pipe(
     take(frameLimit),
     groupBy((frame) => frame.streamId),
-    mergeMap((stream) => stream.pipe(frameChange<LiveFrame>(8))),
+    mergeMap((stream) => stream.pipe(connect((frames) => zip(frames.pipe(frameChange<LiveFrame>(8)), frames.pipe(toTensor(), network))))),
   )
   .subscribe({
-    next: ({ frame, changedFraction }) => {
+    next: ([{ frame, changedFraction }, output]) => {
+      const work = output.stats.reduce((n, s) => n + s.macs, 0) / output.stats.reduce((n, s) => n + s.denseMacs, 0);
       const { dropped } = frame;
       if (frame.index % 25 === 0 || dropped > 0) {
         console.log(
-          `stream ${frame.streamId} frame ${frame.index}: ${frame.width}x${frame.height}, ${(changedFraction * 100).toFixed(1)}% of pixels changed` +
+          `stream ${frame.streamId} frame ${frame.index}: ${frame.width}x${frame.height}, ${(changedFraction * 100).toFixed(1)}% of pixels changed, ` +
+            `rx-rrm did ${(work * 100).toFixed(1)}% of the dense multiply-adds` +
             (dropped ? `, ${dropped} stale frames dropped before it` : ''),
         );
       }
