@@ -16,7 +16,6 @@ export interface WasmKernelExports {
   convDenseGeneral(header: number, rowStart: number, rowEnd: number, scratch: number): void;
   convDenseDepthwise(header: number, rowStart: number, rowEnd: number): void;
   detectActive(header: number, threshold: number, useCandidates: number, candidateCount: number): number;
-  integrateAll(header: number): void;
   findNonFinite(values: number, count: number): number;
   clearTouched(header: number): void;
   scatterGeneral(header: number, activeCount: number): number;

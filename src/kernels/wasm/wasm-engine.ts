@@ -16,6 +16,7 @@ interface Views {
   readonly buffer: ArrayBufferLike;
   readonly header: Int32Array;
   readonly staged: Float32Array;
+  readonly integrated: Float32Array;
   readonly projection: Float32Array;
   readonly activePixels: Int32Array;
   readonly candidates: Int32Array;
@@ -73,9 +74,7 @@ export class WasmConvEngine implements ConvEngine {
   }
 
   keyframe(input: Float32Array): void {
-    const views = this.currentViews();
-    views.staged.set(input);
-    this.runtime.kernels.integrateAll(this.header);
+    this.integrateWhole(this.currentViews(), input);
     this.denseConv();
   }
 
@@ -98,8 +97,7 @@ export class WasmConvEngine implements ConvEngine {
     const bad = kernels.findNonFinite(this.base + this.layout.deltas, active * g.inChannels);
     if (bad >= 0) throw this.nonFiniteError(views, input, bad);
     if (active > denseFraction * this.inputPixels) {
-      if (partial) views.staged.set(input);
-      kernels.integrateAll(this.header);
+      this.integrateWhole(views, input);
       this.denseConv();
       return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
     }
@@ -119,6 +117,24 @@ export class WasmConvEngine implements ConvEngine {
     this.disposed = true;
     this.runtime.allocator.free(this.base);
     releaseWeights(this.runtime, this.weights);
+  }
+
+  /**
+   * Ĩ = input everywhere, copied straight from JS into the zero-bordered Ĩ (one copy: the staged
+   * buffer is read only at this frame's candidates, which the next update copies in anyway).
+   */
+  private integrateWhole(views: Views, input: Float32Array): void {
+    const g = this.geometry;
+    const { paddedWidth } = this.layout;
+    const rowValues = g.inWidth * g.inChannels;
+    const first = (g.padTop * paddedWidth + g.padLeft) * g.inChannels;
+    if (paddedWidth === g.inWidth) {
+      views.integrated.set(input, first);
+      return;
+    }
+    for (let y = 0; y < g.inHeight; y++) {
+      views.integrated.set(input.subarray(y * rowValues, (y + 1) * rowValues), first + y * paddedWidth * g.inChannels);
+    }
   }
 
   private denseConv(): void {
@@ -144,6 +160,7 @@ export class WasmConvEngine implements ConvEngine {
       buffer,
       header: new Int32Array(buffer, this.header, Field.Count),
       staged: new Float32Array(buffer, base + layout.staged, this.inputPixels * g.inChannels),
+      integrated: new Float32Array(buffer, base + layout.integrated, layout.paddedHeight * layout.paddedWidth * g.inChannels),
       projection: new Float32Array(buffer, base + layout.projection, outPixels * g.outChannels),
       activePixels: new Int32Array(buffer, base + layout.activePixels, this.inputPixels),
       candidates: new Int32Array(buffer, base + layout.candidates, this.inputPixels),

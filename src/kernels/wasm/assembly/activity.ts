@@ -92,26 +92,6 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
   }
 }
 
-/** Ĩ = I everywhere: copies the staged input into the interior of the zero-bordered Ĩ, row by row. */
-export function integrateAll(header: usize): void {
-  const inH = field(header, Field.InHeight);
-  const inW = field(header, Field.InWidth);
-  const channels = field(header, Field.InChannels);
-  const padTop = field(header, Field.PadTop);
-  const padLeft = field(header, Field.PadLeft);
-  const paddedW = field(header, Field.PaddedWidth);
-  const staged = pointer(header, Field.Staged);
-  const integrated = pointer(header, Field.Integrated);
-  const rowBytes = <usize>(inW * channels) << 2;
-  for (let iy = 0; iy < inH; iy++) {
-    memory.copy(
-      integrated + (<usize>(((iy + padTop) * paddedW + padLeft) * channels) << 2),
-      staged + <usize>iy * rowBytes,
-      rowBytes,
-    );
-  }
-}
-
 /** Index of the first NaN or ±Infinity among `count` floats at `values`, or -1. */
 export function findNonFinite(values: usize, count: i32): i32 {
   let i = 0;

@@ -2,5 +2,5 @@
 /** The wasm module's exports: plain kernels over memory the JS side allocates (see `header.ts`). */
 export { convDenseGeneral } from './dense';
 export { convDenseDepthwise } from './depthwise';
-export { detectActive, integrateAll, findNonFinite, clearTouched } from './activity';
+export { detectActive, findNonFinite, clearTouched } from './activity';
 export { scatterGeneral, scatterDepthwise } from './scatter';
