@@ -11,12 +11,14 @@ import { denseHelper } from './dense-helper.js';
 import { availableParallelism } from 'node:os';
 
 /**
- * Measured by `bench/kernels.bench.ts` (3x3 64->64 on 56x56, random active pixels, input copy and
- * detection included): the tap-major wasm scatter reaches the wasm dense conv's time at 80-100%
- * active pixels (the bench's noisy 2-core machine), in both builds. Set below that range: above
- * it, dense costs about the same and also integrates every pending sub-threshold change.
+ * Measured by `bench/kernels.bench.ts` (random and blob-shaped active pixels, input copy and
+ * detection included), the sparse update reaches the dense conv's time at: 3x3 64->64 on 56x56
+ * 67-100% active pixels; UltraFace-style 1x1 convs above 50%; depthwise convs only 15-35% (little
+ * arithmetic per pixel, so the per-pixel bookkeeping weighs more). One number must serve all
+ * layers here: 0.5 keeps the 3x3 and 1x1 convs (most of the multiply-adds) sparse where that wins
+ * and bounds the depthwise loss. A per-geometry crossover would fit better (see the report).
  */
-const WASM_DENSE_CROSSOVER = { simd: 0.7, 'relaxed-simd': 0.7 } as const;
+const WASM_DENSE_CROSSOVER = { simd: 0.5, 'relaxed-simd': 0.5 } as const;
 
 export interface WasmBackendOptions {
   /** Which build of the kernels to use (default `'auto'`: fused multiply-add where the engine has relaxed SIMD). */
