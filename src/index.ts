@@ -10,3 +10,4 @@ export { summarize, formatSummary, quantile, type FrameRecord, type RunSummary, 
 export { renderActivityPlot, writeActivityPlot, type ActivityPlotOptions } from './report/activity-plot.js';
 export * from './sources/index.js';
 export * from './model/index.js';
+export { wasmBackend, createWasmBackend, wasmKernelStatus, type WasmBackendOptions } from './kernels/wasm/wasm-backend.js';
