@@ -18,6 +18,8 @@ export class ActivationLayer implements Layer<ActivationState> {
     readonly name: string,
     readonly kind: Activation,
     readonly leakyReluAlpha = 0.01,
+    /** Update one output buffer in place (see `RrmLayerConfig.reuseOutput`: fused graphs only). */
+    readonly reuseOutput = false,
   ) {}
 
   createState(): ActivationState {
@@ -34,10 +36,10 @@ export class ActivationLayer implements Layer<ActivationState> {
     if (incremental && changes.pixels.length === 0) {
       output = state.lastOutput!;
     } else if (incremental) {
-      output = state.lastOutput!.slice();
+      output = this.reuseOutput ? state.lastOutput! : state.lastOutput!.slice();
       activatePixels(kind, alpha, map.data, output, map.channels, changes.pixels, changes.pixels.length);
     } else {
-      output = new Float32Array(map.data.length);
+      output = this.reuseOutput && state.lastOutput?.length === map.data.length ? state.lastOutput : new Float32Array(map.data.length);
       activatePixels(kind, alpha, map.data, output, map.channels, null, 0);
     }
     const since = state.lastOutput;

@@ -22,6 +22,8 @@ export interface PoolConfig {
   readonly padding: Padding;
   readonly ceilMode: boolean;
   readonly countIncludePad: boolean;
+  /** Update one output buffer in place (see `RrmLayerConfig.reuseOutput`: fused graphs only). */
+  readonly reuseOutput?: boolean;
 }
 
 /**
@@ -62,10 +64,10 @@ export class PoolLayer implements Layer<PoolState> {
     let touched: Int32Array | undefined;
     if (incremental) {
       touched = windowsContaining(shape, window!, changes.pixels, state.touched!);
-      output = touched.length === 0 ? state.lastOutput! : state.lastOutput!.slice();
+      output = touched.length === 0 || this.config.reuseOutput ? state.lastOutput! : state.lastOutput!.slice();
       poolPixels(kind, countIncludePad, shape, window!, map.data, output, touched, touched.length);
     } else {
-      output = new Float32Array(outLength);
+      output = this.config.reuseOutput && state.lastOutput?.length === outLength ? state.lastOutput : new Float32Array(outLength);
       poolPixels(kind, countIncludePad, shape, window!, map.data, output, null, 0);
     }
     const since = state.lastOutput;

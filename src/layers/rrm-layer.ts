@@ -29,6 +29,12 @@ export interface RrmLayerConfig {
   readonly backend: KernelBackend;
   /** Record the integrated input pixels in each item's stats (`LayerStats.activity`). */
   readonly traceActivity?: boolean;
+  /**
+   * Update one output buffer in place instead of emitting a new array per item. Only for layers
+   * whose consumers are internal and see every item in order (a fused model graph): RxJS users
+   * hold emitted maps, which must never change afterwards.
+   */
+  readonly reuseOutput?: boolean;
 }
 
 /** What one subscription remembers between items. */
@@ -56,6 +62,11 @@ export class RrmLayer implements Layer<RrmLayerState> {
     state.engine?.dispose();
     state.engine = undefined;
     state.lastInput = state.lastOutput = undefined;
+  }
+
+  /** A buffer for a whole new output: the previous one again when outputs are reused in place. */
+  private freshOutput(state: RrmLayerState, length: number): Float32Array {
+    return this.config.reuseOutput && state.lastOutput?.length === length ? state.lastOutput : new Float32Array(length);
   }
 
   private trace(geometry: ConvGeometry, pixels: Int32Array | 'all'): ActivityTrace | undefined {
@@ -86,7 +97,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
       const bad = findNonFinite(map.data);
       if (bad >= 0) throw nonFiniteError(name, map, bad);
       engine.keyframe(map.data);
-      output = new Float32Array(engine.projection.length);
+      output = this.freshOutput(state, engine.projection.length);
       activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
       stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
@@ -107,13 +118,13 @@ export class RrmLayer implements Layer<RrmLayerState> {
       }
       const previous = state.lastOutput;
       if (result.dense) {
-        output = new Float32Array(engine.projection.length);
+        output = this.freshOutput(state, engine.projection.length);
         activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
       } else if (result.touchedCount === 0) {
         output = previous; // unchanged, and emitted maps are never mutated: share it
         changes = { since: previous, pixels: new Int32Array(0) };
       } else {
-        output = previous.slice();
+        output = this.config.reuseOutput ? previous : previous.slice();
         activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, result.touched, result.touchedCount);
         changes = { since: previous, pixels: result.touched.slice(0, result.touchedCount) };
       }

@@ -99,7 +99,8 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
         const value = values.get(name);
         if (!value) throw new RrmInputError(`graph output '${name}' was not computed`);
         const { dims: outDims, data } = asTensor(value);
-        outputs[name] = { dims: outDims, data };
+        // Maps inside the graph are updated in place frame after frame; what is emitted must not be.
+        outputs[name] = { dims: outDims, data: value.kind === 'map' && data === value.map.data ? data.slice() : data };
       }
       return { outputs, ...frame.meta, stats: frame.stats };
     },

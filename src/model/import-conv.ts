@@ -63,6 +63,7 @@ export function importConv(node: OnnxNode, ctx: ImportContext): GraphStep {
     ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
     backend: ctx.backend,
     traceActivity: ctx.traces(node),
+    reuseOutput: true,
   });
   return layerStep(node, layer);
 }

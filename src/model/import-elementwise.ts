@@ -31,7 +31,7 @@ export function importUnary(node: OnnxNode, ctx: ImportContext): GraphStep {
   }
   const layer =
     unary.kind === 'core'
-      ? new ActivationLayer(node.name, unary.activation, unary.alpha)
+      ? new ActivationLayer(node.name, unary.activation, unary.alpha, true)
       : new DenseMapLayer(node.name, unary.label, (map) => map.data.map(unary.f));
   return {
     node,

@@ -84,6 +84,7 @@ export function importLinear(node: OnnxNode, ctx: ImportContext): GraphStep<Line
         threshold: ctx.thresholdFor(node),
         ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
         backend: ctx.backend,
+        reuseOutput: true,
       });
       layers.set(key, layer);
     }

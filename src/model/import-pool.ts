@@ -25,6 +25,7 @@ export function importPool(node: OnnxNode): GraphStep {
     padding: paddingOf(a, where),
     ceilMode: a.int('ceil_mode', 0) === 1,
     countIncludePad: a.int('count_include_pad', 0) === 1,
+    reuseOutput: true,
   }));
 }
 

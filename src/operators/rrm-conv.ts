@@ -32,6 +32,11 @@ export interface RrmConvOptions {
   readonly backend?: KernelBackend;
   /** Record which input pixels were integrated in each item's stats (for `--overlay` pictures). */
   readonly traceActivity?: boolean;
+  /**
+   * For fused model graphs only: update one output buffer in place instead of emitting a new array
+   * per item. Never set it on an operator whose maps reach user code (emitted maps must not change).
+   */
+  readonly reuseOutput?: boolean;
 }
 
 /** Validates and repacks the weights once; the result is shared by every subscription. */
@@ -81,6 +86,7 @@ export function prepareConv(options: RrmConvOptions): RrmLayer {
   return new RrmLayer({
     name, kind: 'conv', weights: { packed, bias: options.bias }, geometryFor,
     ...common, backend: options.backend ?? jsBackend, traceActivity: options.traceActivity ?? false,
+    reuseOutput: options.reuseOutput ?? false,
   });
 }
 

@@ -20,6 +20,8 @@ export interface RrmFcOptions {
   readonly denseFraction?: number;
   readonly name?: string;
   readonly backend?: KernelBackend;
+  /** For fused model graphs only (see `RrmConvOptions.reuseOutput`). */
+  readonly reuseOutput?: boolean;
 }
 
 /**
@@ -52,7 +54,7 @@ export function prepareFc(options: RrmFcOptions): RrmLayer {
         padTop: 0, padLeft: 0, padBottom: 0, padRight: 0, groups: 1,
       };
     },
-    ...common, backend: options.backend ?? jsBackend,
+    ...common, backend: options.backend ?? jsBackend, reuseOutput: options.reuseOutput ?? false,
   });
 }
 
