@@ -56,7 +56,7 @@ export async function run(): Promise<void> {
     rows.push([`${percent}%`, sparse.medianMs.toFixed(2), gflops(macs, sparse.medianMs), dense.medianMs.toFixed(2), gflops(denseMacs, dense.medianMs), `${ratio.toFixed(2)}x`]);
   }
   printTable(['active pixels', 'sparse ms', 'sparse useful GFLOP/s', 'dense ms', 'dense GFLOP/s', 'dense/sparse'], rows);
-  console.log(`Measured crossover: ${crossoverPercent(ratios)}; jsBackend.denseCrossover = ${jsBackend.denseCrossover * 100}%`);
+  console.log(`Measured crossover: ${crossoverPercent(ratios)}; jsBackend.denseCrossover = ${jsBackend.denseCrossover(geometry) * 100}%`);
 }
 
 /** Where dense/sparse falls through 1, interpolated linearly between the measured rows. */

@@ -51,7 +51,7 @@ export interface ConvEngine {
 
 export interface KernelBackend {
   readonly name: string;
-  /** Active fraction above which this backend's sparse update is slower than its dense conv (measured). */
-  readonly denseCrossover: number;
+  /** Active fraction above which this backend's sparse update of such a layer is slower than its dense conv (measured). */
+  denseCrossover(geometry: ConvGeometry): number;
   createConvEngine(geometry: ConvGeometry, weights: PreparedWeights): ConvEngine;
 }

@@ -78,6 +78,15 @@ export function resolveWindow(inHeight: number, inWidth: number, options: Window
   return { outHeight, outWidth, padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3] };
 }
 
+/** The layer shapes whose kernels (and so whose sparse/dense crossovers) differ. */
+export type ConvKind = 'depthwise' | 'pointwise' | 'general';
+
+export function convKind(g: ConvGeometry): ConvKind {
+  if (g.groups > 1 && g.groups === g.inChannels && g.groups === g.outChannels) return 'depthwise';
+  if (g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideH === 1 && g.strideW === 1 && g.groups === 1) return 'pointwise';
+  return 'general';
+}
+
 /** Dense multiply-adds of a conv: every output value times its (in/groups) x kh x kw taps. */
 export function denseConvMacs(g: ConvGeometry): number {
   return g.outHeight * g.outWidth * g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth;

@@ -6,14 +6,16 @@ import { clearTouched, convScatter, createTouchedPixels } from './conv-scatter.j
 import { denseConvMacs, type ConvGeometry } from './geometry.js';
 
 /**
- * Measured by `npm run bench js-conv` (3x3 64->64 on 56x56): the JS scatter loses to the JS dense
- * conv at about 90% active input pixels; a little below that, since the delta path also scans.
+ * Measured by `npm run bench js-conv` (3x3 64->64 on 56x56) and on UltraFace-style depthwise 3x3
+ * (32 channels, 120x160) and 1x1 (64->64, 60x80) layers: the JS sparse update (detection included)
+ * reaches the JS dense conv's time at about 90-95% active input pixels for all three kinds, so one
+ * value serves; a little below, since the layer also copies and activates its output.
  */
 const JS_DENSE_CROSSOVER = 0.85;
 
 export const jsBackend: KernelBackend = {
   name: 'js',
-  denseCrossover: JS_DENSE_CROSSOVER,
+  denseCrossover: () => JS_DENSE_CROSSOVER,
   createConvEngine: (geometry, weights) => new JsConvEngine(geometry, weights),
 };
 

@@ -110,7 +110,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
           this.config.threshold,
           candidates,
           candidates ? candidates.length : 0,
-          this.config.denseFraction ?? this.config.backend.denseCrossover,
+          this.config.denseFraction ?? this.config.backend.denseCrossover(geometry),
         );
       } catch (error) {
         if (error instanceof RangeError) throw new RrmInputError(`${name}: ${error.message}`);

@@ -2,7 +2,7 @@
  * Where one conv engine's state lives inside its single block of wasm memory, and the header
  * fields the kernels read. Pure arithmetic over the geometry.
  */
-import type { ConvGeometry } from '../geometry.js';
+import { convKind, type ConvGeometry } from '../geometry.js';
 import { Field } from './assembly/header.js';
 import type { WeightAddresses } from './weight-store.js';
 
@@ -31,7 +31,7 @@ export interface EngineLayout {
 
 /** Depthwise (one input and one output channel per group) has its own kernels; everything else is general. */
 export function isDepthwise(g: ConvGeometry): boolean {
-  return g.groups > 1 && g.groups === g.inChannels && g.groups === g.outChannels;
+  return convKind(g) === 'depthwise';
 }
 
 export function engineLayout(g: ConvGeometry): EngineLayout {

@@ -4,6 +4,7 @@
  * be loaded (not built, or no WebAssembly SIMD) it falls back to the JS backend with a one-line notice.
  */
 import type { KernelBackend } from '../backend.js';
+import { convKind, type ConvKind } from '../geometry.js';
 import { jsBackend } from '../js-backend.js';
 import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvEngine } from './wasm-engine.js';
@@ -13,12 +14,13 @@ import { availableParallelism } from 'node:os';
 /**
  * Measured by `bench/kernels.bench.ts` (random and blob-shaped active pixels, input copy and
  * detection included), the sparse update reaches the dense conv's time at: 3x3 64->64 on 56x56
- * 67-100% active pixels; UltraFace-style 1x1 convs above 50%; depthwise convs only 15-35% (little
- * arithmetic per pixel, so the per-pixel bookkeeping weighs more). One number must serve all
- * layers here: 0.5 keeps the 3x3 and 1x1 convs (most of the multiply-adds) sparse where that wins
- * and bounds the depthwise loss. A per-geometry crossover would fit better (see the report).
+ * 67-73% active pixels (84% with fused multiply-add); UltraFace-style 1x1 convs above 50%;
+ * depthwise convs only 15-35% (little arithmetic per pixel, so the per-pixel bookkeeping weighs more).
  */
-const WASM_DENSE_CROSSOVER = { simd: 0.5, 'relaxed-simd': 0.5 } as const;
+const WASM_DENSE_CROSSOVER: Record<'simd' | 'relaxed-simd', Record<ConvKind, number>> = {
+  simd: { general: 0.67, pointwise: 0.55, depthwise: 0.25 },
+  'relaxed-simd': { general: 0.75, pointwise: 0.55, depthwise: 0.25 },
+};
 
 export interface WasmBackendOptions {
   /** Which build of the kernels to use (default `'auto'`: fused multiply-add where the engine has relaxed SIMD). */
@@ -53,9 +55,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     get name() {
       return runtime() ? 'wasm' : jsBackend.name;
     },
-    get denseCrossover() {
+    denseCrossover(geometry) {
       const loaded = runtime();
-      return loaded ? WASM_DENSE_CROSSOVER[loaded.instructionSet] : jsBackend.denseCrossover;
+      return loaded ? WASM_DENSE_CROSSOVER[loaded.instructionSet][convKind(geometry)] : jsBackend.denseCrossover(geometry);
     },
     createConvEngine(geometry, weights) {
       const loaded = runtime();
