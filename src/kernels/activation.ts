@@ -38,6 +38,23 @@ export function activatePixels(
     applyRange(kind, leakyAlpha, projection, output, 0, projection.length);
     return;
   }
+  // The common kinds inline over the pixel list: a call per pixel costs more than its few channels.
+  if (kind === 'relu' || kind === 'relu6' || kind === 'none') {
+    const cap = kind === 'relu6' ? 6 : kind === 'relu' ? Infinity : NaN;
+    for (let k = 0; k < pixelCount; k++) {
+      const start = pixels[k]! * channels;
+      const end = start + channels;
+      if (kind === 'none') {
+        output.set(projection.subarray(start, end), start);
+        continue;
+      }
+      for (let i = start; i < end; i++) {
+        const x = projection[i]!;
+        output[i] = x > 0 ? (x < cap ? x : cap) : 0;
+      }
+    }
+    return;
+  }
   for (let k = 0; k < pixelCount; k++) {
     const start = pixels[k]! * channels;
     applyRange(kind, leakyAlpha, projection, output, start, start + channels);
@@ -47,12 +64,18 @@ export function activatePixels(
 function applyRange(kind: Activation, alpha: number, src: Float32Array, dst: Float32Array, start: number, end: number): void {
   switch (kind) {
     case 'none':
-      for (let i = start; i < end; i++) dst[i] = src[i]!;
+      dst.set(src.subarray(start, end), start);
       return;
     case 'relu':
       for (let i = start; i < end; i++) {
         const x = src[i]!;
         dst[i] = x > 0 ? x : 0;
+      }
+      return;
+    case 'relu6':
+      for (let i = start; i < end; i++) {
+        const x = src[i]!;
+        dst[i] = x > 0 ? (x < 6 ? x : 6) : 0;
       }
       return;
     default:

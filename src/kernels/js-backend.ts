@@ -1,5 +1,5 @@
 /** The plain-JavaScript backend: readable, portable, and the fallback where WebAssembly SIMD is missing. */
-import { detectActive, findNonFinite } from './activity.js';
+import { detectActive, findNonFinite, nonFiniteInput } from './activity.js';
 import type { ConvEngine, DeltaResult, KernelBackend, PreparedWeights } from './backend.js';
 import { convDense } from './conv-dense.js';
 import { clearTouched, convScatter, createTouchedPixels } from './conv-scatter.js';
@@ -40,6 +40,11 @@ class JsConvEngine implements ConvEngine {
   }
 
   keyframe(input: Float32Array): void {
+    const bad = findNonFinite(input);
+    if (bad >= 0) {
+      const channels = this.geometry.inChannels;
+      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
+    }
     this.integratedInput.set(input);
     convDense(this.geometry, this.weights.packed, this.weights.bias, input, this.projection);
   }
@@ -66,12 +71,11 @@ class JsConvEngine implements ConvEngine {
     const bad = findNonFinite(this.activeDeltas, active * channels);
     if (bad >= 0) {
       const pixel = this.activePixels[(bad / channels) | 0]!;
-      throw new RangeError(
-        `input pixel (y=${Math.floor(pixel / this.geometry.inWidth)}, x=${pixel % this.geometry.inWidth}) channel ${bad % channels} is ${input[pixel * channels + (bad % channels)]}; expected finite numbers`,
-      );
+      throw nonFiniteInput(this.geometry.inWidth, pixel, bad % channels, input[pixel * channels + (bad % channels)]!);
     }
     if (active > denseFraction * this.inputPixels) {
-      this.keyframe(input);
+      this.integratedInput.set(input);
+      convDense(this.geometry, this.weights.packed, this.weights.bias, input, this.projection);
       return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0, activeList: this.activePixels };
     }
     const macs = convScatter(

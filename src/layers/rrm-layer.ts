@@ -10,7 +10,6 @@
 import { activatePixels } from '../kernels/activation.js';
 import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/backend.js';
 import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
-import { findNonFinite } from '../kernels/activity.js';
 import type { Activation, ActivityTrace, FeatureMap, LayerStats } from '../types.js';
 import type { Layer } from './layer.js';
 import { assertFeatureMap, RrmInputError } from './validate.js';
@@ -94,28 +93,16 @@ export class RrmLayer implements Layer<RrmLayerState> {
     let stats: LayerStats;
 
     if (fresh || map.keyframe || !state.lastOutput) {
-      const bad = findNonFinite(map.data);
-      if (bad >= 0) throw nonFiniteError(name, map, bad);
-      engine.keyframe(map.data);
+      withLayerName(name, () => engine.keyframe(map.data));
       output = this.freshOutput(state, engine.projection.length);
       activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
       stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
       const upstream = map.changes;
       const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
-      let result;
-      try {
-        result = engine.update(
-          map.data,
-          this.config.threshold,
-          candidates,
-          candidates ? candidates.length : 0,
-          this.config.denseFraction ?? this.config.backend.denseCrossover(geometry),
-        );
-      } catch (error) {
-        if (error instanceof RangeError) throw new RrmInputError(`${name}: ${error.message}`);
-        throw error;
-      }
+      const result = withLayerName(name, () =>
+        engine.update(map.data, this.config.threshold, candidates, candidates ? candidates.length : 0, this.config.denseFraction ?? this.config.backend.denseCrossover(geometry)),
+      );
       const previous = state.lastOutput;
       if (result.dense) {
         output = this.freshOutput(state, engine.projection.length);
@@ -162,9 +149,12 @@ function layerStats(
   return activity ? { ...stats, activity } : stats;
 }
 
-function nonFiniteError(layer: string, map: FeatureMap, index: number): RrmInputError {
-  const pixel = Math.floor(index / map.channels);
-  return new RrmInputError(
-    `${layer}: input value at (y=${Math.floor(pixel / map.width)}, x=${pixel % map.width}, channel=${index % map.channels}) is ${map.data[index]}; expected finite numbers`,
-  );
+/** Runs an engine call, turning its RangeError about the input into an `RrmInputError` naming the layer. */
+function withLayerName<T>(layer: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof RangeError) throw new RrmInputError(`${layer}: ${error.message}`);
+    throw error;
+  }
 }

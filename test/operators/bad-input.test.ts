@@ -33,7 +33,7 @@ t.test('data length that does not match the shape', async (t) => {
 t.test('NaN and Infinity, on a keyframe and on a delta frame', async (t) => {
   const nan = good(0);
   nan.data[7] = NaN;
-  t.match((await errorOf([nan])).message, /stem: input value at \(y=0, x=2, channel=1\) is NaN; expected finite/);
+  t.match((await errorOf([nan])).message, /stem: input pixel \(y=0, x=2\) channel 1 is NaN; expected finite/);
   const first = good(0);
   const second = featureMap(first.data.slice(), 6, 6, 3, 1);
   second.data[3 * (6 * 4 + 5)] = Infinity;

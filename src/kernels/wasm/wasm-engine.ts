@@ -3,6 +3,7 @@
  * active-pixel and delta buffers and the touched list, all in one block allocated at creation and
  * never grown during frames. The only per-frame copy is the input into the staged buffer.
  */
+import { findNonFinite, nonFiniteInput } from '../activity.js';
 import type { ConvEngine, DeltaResult, PreparedWeights } from '../backend.js';
 import { denseConvMacs, type ConvGeometry } from '../geometry.js';
 import { engineLayout, isDepthwise, writeHeader, type EngineLayout } from './engine-layout.js';
@@ -74,7 +75,15 @@ export class WasmConvEngine implements ConvEngine {
   }
 
   keyframe(input: Float32Array): void {
-    this.integrateWhole(this.currentViews(), input);
+    const views = this.currentViews();
+    this.integrateWhole(views, input);
+    // Scanned in wasm after the copy (SIMD); Ĩ's zero border cannot hold a non-finite value.
+    const bad = this.runtime.kernels.findNonFinite(this.base + this.layout.integrated, views.integrated.length);
+    if (bad >= 0) {
+      const bad0 = findNonFinite(input);
+      const channels = this.geometry.inChannels;
+      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad0 / channels), bad0 % channels, input[bad0]!);
+    }
     this.denseConv();
   }
 
@@ -172,9 +181,7 @@ export class WasmConvEngine implements ConvEngine {
     const channels = this.geometry.inChannels;
     const pixel = views.activePixels[Math.floor(bad / channels)]!;
     const channel = bad % channels;
-    return new RangeError(
-      `input pixel (y=${Math.floor(pixel / this.geometry.inWidth)}, x=${pixel % this.geometry.inWidth}) channel ${channel} is ${input[pixel * channels + channel]}; expected finite numbers`,
-    );
+    return nonFiniteInput(this.geometry.inWidth, pixel, channel, input[pixel * channels + channel]!);
   }
 }
 
