@@ -3,6 +3,7 @@
  * a layer's per-subscription state (Ĩ, P, scratch) in whatever memory suits it (JS typed arrays,
  * WebAssembly memory), so the layer never copies whole maps across that boundary.
  */
+import type { Activation } from '../types.js';
 import type { ConvGeometry } from './geometry.js';
 
 /** Immutable weights of a linear layer, prepared once and shared by every subscription. */
@@ -30,7 +31,9 @@ export interface DeltaResult {
 export interface ConvEngine {
   /** The projection P, `outH · outW · outC` values, HWC. Valid until the next call. */
   readonly projection: Float32Array;
-  /** Dense recompute: `P = W·input + b` and `Ĩ = input`. */
+  /** `output = f(P)` over the whole map (after a dense recompute), in the engine's own memory where it can. */
+  activateAll(kind: Activation, leakyReluAlpha: number, output: Float32Array): void;
+  /** Dense recompute: `P = W·input + b` and `Ĩ = input`; throws a `RangeError` for NaN or ±Infinity in the input. */
   keyframe(input: Float32Array): void;
   /**
    * Delta step: integrate the pixels with `max_c |input − Ĩ| > threshold`, looking only at the

@@ -1,4 +1,6 @@
 /** The plain-JavaScript backend: readable, portable, and the fallback where WebAssembly SIMD is missing. */
+import type { Activation } from '../types.js';
+import { activatePixels } from './activation.js';
 import { detectActive, findNonFinite, nonFiniteInput } from './activity.js';
 import type { ConvEngine, DeltaResult, KernelBackend, PreparedWeights } from './backend.js';
 import { convDense } from './conv-dense.js';
@@ -37,6 +39,10 @@ class JsConvEngine implements ConvEngine {
     this.activePixels = new Int32Array(this.inputPixels);
     this.activeDeltas = new Float32Array(this.inputPixels * geometry.inChannels);
     this.touched = createTouchedPixels(geometry.outHeight * geometry.outWidth);
+  }
+
+  activateAll(kind: Activation, leakyReluAlpha: number, output: Float32Array): void {
+    activatePixels(kind, leakyReluAlpha, this.projection, output, this.geometry.outChannels, null, 0);
   }
 
   keyframe(input: Float32Array): void {

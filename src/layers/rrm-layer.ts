@@ -95,7 +95,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
     if (fresh || map.keyframe || !state.lastOutput) {
       withLayerName(name, () => engine.keyframe(map.data));
       output = this.freshOutput(state, engine.projection.length);
-      activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
+      engine.activateAll(activation, leakyReluAlpha, output);
       stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
       const upstream = map.changes;
@@ -106,7 +106,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
       const previous = state.lastOutput;
       if (result.dense) {
         output = this.freshOutput(state, engine.projection.length);
-        activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, null, 0);
+        engine.activateAll(activation, leakyReluAlpha, output);
       } else if (result.touchedCount === 0) {
         output = previous; // unchanged, and emitted maps are never mutated: share it
         changes = { since: previous, pixels: new Int32Array(0) };

@@ -199,7 +199,7 @@ t.test('unsubscribing releases the layer state (engine disposed), also on take(n
     createConvEngine: (g, w) => {
       created++;
       const engine = jsBackend.createConvEngine(g, w);
-      return { get projection() { return engine.projection; }, keyframe: (i) => engine.keyframe(i), update: (...a) => engine.update(...a), dispose: () => { disposed++; engine.dispose(); } };
+      return { get projection() { return engine.projection; }, activateAll: (...a) => engine.activateAll(...a), keyframe: (i) => engine.keyframe(i), update: (...a) => engine.update(...a), dispose: () => { disposed++; engine.dispose(); } };
     },
   };
   const random = prng(8);

@@ -16,6 +16,8 @@ export interface EngineLayout {
   readonly integrated: number;
   readonly staged: number;
   readonly projection: number;
+  /** f(P), written by `activateAll` and copied out in one block. */
+  readonly activated: number;
   readonly tapOffsets: number;
   readonly activePixels: number;
   readonly deltas: number;
@@ -51,6 +53,7 @@ export function engineLayout(g: ConvGeometry): EngineLayout {
   const integrated = section(paddedHeight * paddedWidth * g.inChannels * 4);
   const staged = section(inPixels * g.inChannels * 4);
   const projection = section(outPixels * g.outChannels * 4);
+  const activated = section(outPixels * g.outChannels * 4);
   const tapOffsets = section(taps * 4);
   const activePixels = section(inPixels * 4);
   const deltas = section(inPixels * g.inChannels * 4);
@@ -63,7 +66,7 @@ export function engineLayout(g: ConvGeometry): EngineLayout {
   const denseScratchBytes = Math.ceil((taps * (g.inChannels / g.groups) * 4 * 4) / 64) * 64;
   const denseScratch = section(2 * denseScratchBytes);
   return {
-    bytes, paddedHeight, paddedWidth, header, integrated, staged, projection, tapOffsets,
+    bytes, paddedHeight, paddedWidth, header, integrated, staged, projection, activated, tapOffsets,
     activePixels, deltas, candidates, touchedMarks, touchedList, reach, tapList, denseScratch, denseScratchBytes,
   };
 }

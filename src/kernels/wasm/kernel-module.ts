@@ -20,6 +20,7 @@ export interface WasmKernelExports {
   clearTouched(header: number): void;
   scatterGeneral(header: number, activeCount: number): number;
   scatterDepthwise(header: number, activeCount: number): number;
+  activate(src: number, dst: number, count: number, kind: number, alpha: number): void;
 }
 
 /**

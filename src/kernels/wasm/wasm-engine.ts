@@ -3,6 +3,8 @@
  * active-pixel and delta buffers and the touched list, all in one block allocated at creation and
  * never grown during frames. The only per-frame copy is the input into the staged buffer.
  */
+import type { Activation } from '../../types.js';
+import { activatePixels } from '../activation.js';
 import { findNonFinite, nonFiniteInput } from '../activity.js';
 import type { ConvEngine, DeltaResult, PreparedWeights } from '../backend.js';
 import { denseConvMacs, type ConvGeometry } from '../geometry.js';
@@ -12,6 +14,9 @@ import { acquireWeights, releaseWeights } from './weight-store.js';
 import type { DenseHelper } from './dense-helper.js';
 import { Field } from './assembly/header.js';
 
+/** The activations the wasm `activate` kernel computes (SIMD); the others run in JavaScript. */
+const ACTIVATION_CODES: Partial<Record<Activation, number>> = { none: 0, relu: 1, relu6: 2, leakyRelu: 3 };
+
 /** Views on this engine's buffers; re-created whenever memory growth replaces `memory.buffer`. */
 interface Views {
   readonly buffer: ArrayBufferLike;
@@ -19,6 +24,7 @@ interface Views {
   readonly staged: Float32Array;
   readonly integrated: Float32Array;
   readonly projection: Float32Array;
+  readonly activated: Float32Array;
   readonly activePixels: Int32Array;
   readonly candidates: Int32Array;
   readonly touched: Int32Array;
@@ -72,6 +78,17 @@ export class WasmConvEngine implements ConvEngine {
   /** P: valid until the next call on this engine (or the next engine creation, which may grow memory). */
   get projection(): Float32Array {
     return this.currentViews().projection;
+  }
+
+  activateAll(kind: Activation, leakyReluAlpha: number, output: Float32Array): void {
+    const code = ACTIVATION_CODES[kind];
+    if (code === undefined) {
+      activatePixels(kind, leakyReluAlpha, this.projection, output, this.geometry.outChannels, null, 0);
+      return;
+    }
+    const views = this.currentViews();
+    this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, code, leakyReluAlpha);
+    output.set(views.activated);
   }
 
   keyframe(input: Float32Array): void {
@@ -171,6 +188,7 @@ export class WasmConvEngine implements ConvEngine {
       staged: new Float32Array(buffer, base + layout.staged, this.inputPixels * g.inChannels),
       integrated: new Float32Array(buffer, base + layout.integrated, layout.paddedHeight * layout.paddedWidth * g.inChannels),
       projection: new Float32Array(buffer, base + layout.projection, outPixels * g.outChannels),
+      activated: new Float32Array(buffer, base + layout.activated, outPixels * g.outChannels),
       activePixels: new Int32Array(buffer, base + layout.activePixels, this.inputPixels),
       candidates: new Int32Array(buffer, base + layout.candidates, this.inputPixels),
       touched: new Int32Array(buffer, base + layout.touchedList, outPixels),

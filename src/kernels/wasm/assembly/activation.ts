@@ -1,0 +1,30 @@
+// @ts-nocheck: AssemblyScript (compiled by scripts/build-wasm.mjs), not TypeScript: its types (usize, v128) and builtins are unknown to tsc.
+/**
+ * `dst = f(src)` over `count` floats, four lanes at a time. The kind codes are `ACTIVATION_CODES`
+ * of `wasm-engine.ts`: 0 none, 1 relu, 2 relu6, 3 leakyRelu (slope `alpha`). The other kinds
+ * (sigmoid, hardSwish) stay in JavaScript. `count` is a multiple of 4 or the tail is done scalar.
+ */
+export function activate(src: usize, dst: usize, count: i32, kind: i32, alpha: f32): void {
+  const zero = f32x4.splat(0);
+  const six = f32x4.splat(6);
+  const slope = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const offset = <usize>i << 2;
+    const x = v128.load(src + offset);
+    let y = x;
+    if (kind == 1) y = f32x4.max(x, zero);
+    else if (kind == 2) y = f32x4.min(f32x4.max(x, zero), six);
+    else if (kind == 3) y = v128.bitselect(x, f32x4.mul(x, slope), f32x4.ge(x, zero));
+    v128.store(dst + offset, y);
+  }
+  for (; i < count; i++) {
+    const offset = <usize>i << 2;
+    const x = load<f32>(src + offset);
+    let y = x;
+    if (kind == 1) y = x > 0 ? x : 0;
+    else if (kind == 2) y = x > 0 ? (x < 6 ? x : 6) : 0;
+    else if (kind == 3) y = x >= 0 ? x : x * alpha;
+    store<f32>(dst + offset, y);
+  }
+}
