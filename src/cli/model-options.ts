@@ -72,11 +72,14 @@ export function preprocessOptions(values: ParsedValues): PreprocessOptions {
 }
 
 export function backendOption(values: ParsedValues): KernelBackend {
-  const threads = optionalNumber(values, 'threads', (n) => Number.isInteger(n) && n >= 1, 'a whole number of threads');
-  if (threads !== undefined && threads !== 1) throw new UsageError(`--threads ${threads}: only one thread is implemented so far`);
+  const threads = values.threads ?? '1';
+  if (threads !== '1' && threads !== '2' && threads !== 'auto') throw new UsageError(`--threads ${String(threads)}: expected 1, 2 or auto (two threads share dense recomputes)`);
   const name = values.backend ?? 'wasm';
-  if (name === 'js') return jsBackend;
-  if (name === 'wasm') return createWasmBackend({ notice: (message) => console.error(message) });
+  if (name === 'js') {
+    if (threads !== '1') throw new UsageError(`--threads ${threads}: the js backend runs on one thread; use --backend wasm`);
+    return jsBackend;
+  }
+  if (name === 'wasm') return createWasmBackend({ threads: threads === 'auto' ? 'auto' : threads === '2' ? 2 : 1, notice: (message) => console.error(message) });
   throw new UsageError(`--backend ${String(name)}: expected wasm or js`);
 }
 

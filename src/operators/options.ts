@@ -1,14 +1,26 @@
 /** Option checks shared by the linear-layer operators. */
 import { ACTIVATIONS } from '../kernels/activation.js';
 import { RrmInputError } from '../layers/validate.js';
+import type { KernelBackend } from '../kernels/backend.js';
 import type { Activation } from '../types.js';
 
-interface CommonLayerOptions {
+/** Options every RRM layer operator (`rrmConv`, `rrmFc`) takes. */
+export interface CommonLayerOptions {
   readonly bias?: Float32Array;
   readonly activation?: Activation;
+  /** Negative slope of `'leakyRelu'` (default 0.01). */
   readonly leakyReluAlpha?: number;
+  /** τ: input changes up to τ are deferred (bounded error); 0 (default) is exact. */
   readonly threshold?: number;
+  /** Active fraction above which the layer recomputes densely (default: the backend's measured crossover). */
   readonly denseFraction?: number;
+  readonly name?: string;
+  readonly backend?: KernelBackend;
+  /**
+   * For fused model graphs only: update one output buffer in place instead of emitting a new array
+   * per item. Never set it on an operator whose maps reach user code (emitted maps must not change).
+   */
+  readonly reuseOutput?: boolean;
 }
 
 export function checkLayerOptions(name: string, options: CommonLayerOptions, outputs: number) {

@@ -1,42 +1,26 @@
 import type { OperatorFunction } from 'rxjs';
 import { jsBackend } from '../kernels/js-backend.js';
-import type { KernelBackend } from '../kernels/backend.js';
 import { resolveWindow, type ConvGeometry, type Padding } from '../kernels/geometry.js';
 import { packConvWeights } from '../kernels/pack.js';
 import { RrmLayer } from '../layers/rrm-layer.js';
 import { RrmInputError } from '../layers/validate.js';
-import type { Activation, FeatureMap } from '../types.js';
+import type { FeatureMap } from '../types.js';
 import { layerName } from './names.js';
-import { checkLayerOptions, pair } from './options.js';
+import { checkLayerOptions, pair, type CommonLayerOptions } from './options.js';
 import { layerOperator } from './layer-operator.js';
 
-export interface RrmConvOptions {
+export interface RrmConvOptions extends CommonLayerOptions {
   /** Weights in ONNX/PyTorch order `[outChannels, inChannels/groups, kernelH, kernelW]`. */
   readonly weight: Float32Array;
   readonly shape: readonly [number, number, number, number];
-  readonly bias?: Float32Array;
   readonly stride?: number | readonly [number, number];
   /** A number, `[top, left, bottom, right]`, `'same'` (output = ceil(input / stride)) or `'valid'`. */
   readonly padding?: Padding;
   readonly dilation?: number | readonly [number, number];
   /** Channel groups; `groups = inChannels = outChannels` is a depthwise conv. */
   readonly groups?: number;
-  readonly activation?: Activation;
-  /** Negative slope of `'leakyRelu'` (default 0.01). */
-  readonly leakyReluAlpha?: number;
-  /** τ: input changes up to τ are deferred (bounded error); 0 (default) is exact. */
-  readonly threshold?: number;
-  /** Active fraction above which the layer recomputes densely (default: the backend's measured crossover). */
-  readonly denseFraction?: number;
-  readonly name?: string;
-  readonly backend?: KernelBackend;
   /** Record which input pixels were integrated in each item's stats (for `--overlay` pictures). */
   readonly traceActivity?: boolean;
-  /**
-   * For fused model graphs only: update one output buffer in place instead of emitting a new array
-   * per item. Never set it on an operator whose maps reach user code (emitted maps must not change).
-   */
-  readonly reuseOutput?: boolean;
 }
 
 /** Validates and repacks the weights once; the result is shared by every subscription. */

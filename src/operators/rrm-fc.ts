@@ -1,27 +1,17 @@
 import type { OperatorFunction } from 'rxjs';
-import type { KernelBackend } from '../kernels/backend.js';
 import { jsBackend } from '../kernels/js-backend.js';
 import { packLinearWeights } from '../kernels/pack.js';
 import { RrmLayer } from '../layers/rrm-layer.js';
 import { RrmInputError } from '../layers/validate.js';
-import type { Activation, FeatureMap } from '../types.js';
+import type { FeatureMap } from '../types.js';
 import { layerName } from './names.js';
-import { checkLayerOptions } from './options.js';
+import { checkLayerOptions, type CommonLayerOptions } from './options.js';
 import { layerOperator } from './layer-operator.js';
 
-export interface RrmFcOptions {
+export interface RrmFcOptions extends CommonLayerOptions {
   /** `[out, in]` row-major, where `in` indexes the incoming map's `data` as stored (HWC). */
   readonly weight: Float32Array;
   readonly outFeatures: number;
-  readonly bias?: Float32Array;
-  readonly activation?: Activation;
-  readonly leakyReluAlpha?: number;
-  readonly threshold?: number;
-  readonly denseFraction?: number;
-  readonly name?: string;
-  readonly backend?: KernelBackend;
-  /** For fused model graphs only (see `RrmConvOptions.reuseOutput`). */
-  readonly reuseOutput?: boolean;
 }
 
 /**

@@ -91,7 +91,7 @@ t.test('mistakes print one clear line and exit non-zero, without a stack trace',
     [['run', '--model', model, '--input', join(dir, 'nope.mp4')], /--input .*nope\.mp4: no such file or folder/],
     [['run', '--model', model, '--input', 'tcp://127.0.0.1:1'], /rx-rrm run: .*(ECONNREFUSED|connect)/i],
     [['run', '--model', model, '--input', clip, '--size', 'big'], /--size big: expected WIDTHxHEIGHT/],
-    [['run', '--model', model, '--input', clip, '--threads', '3'], /--threads 3/],
+    [['run', '--model', model, '--input', clip, '--threads', '3'], /--threads 3: expected 1, 2 or auto/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
   for (const [args, message] of cases) {

@@ -1,14 +1,6 @@
 /** Naive max and average pooling over HWC maps: the oracle for `pool.ts`. */
 import type { WindowGeometry } from '../geometry.js';
-
-export interface PoolReferenceShape {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly dilation: readonly [number, number];
-}
+import type { PoolShape as PoolReferenceShape } from '../pool.js';
 
 export function maxPoolReference(shape: PoolReferenceShape, window: WindowGeometry, input: Float32Array): Float32Array {
   return poolReference(shape, window, input, 'max', false);
