@@ -79,10 +79,12 @@ export function resolveWindow(inHeight: number, inWidth: number, options: Window
 }
 
 /** The layer shapes whose kernels (and so whose sparse/dense crossovers) differ. */
-export type ConvKind = 'depthwise' | 'pointwise' | 'general';
+export type ConvKind = 'depthwise' | 'pointwise' | 'narrow' | 'general';
 
 export function convKind(g: ConvGeometry): ConvKind {
   if (g.groups > 1 && g.groups === g.inChannels && g.groups === g.outChannels) return 'depthwise';
+  // Few input channels per group (an RGB stem): little arithmetic per active pixel and tap.
+  if (g.inChannels / g.groups < 8) return 'narrow';
   if (g.kernelHeight === 1 && g.kernelWidth === 1 && g.strideH === 1 && g.strideW === 1 && g.groups === 1) return 'pointwise';
   return 'general';
 }

@@ -5,19 +5,19 @@ import { detectActive, findNonFinite, nonFiniteInput } from './activity.js';
 import type { ConvEngine, DeltaResult, KernelBackend, PreparedWeights } from './backend.js';
 import { convDense } from './conv-dense.js';
 import { clearTouched, convScatter, createTouchedPixels } from './conv-scatter.js';
-import { denseConvMacs, type ConvGeometry } from './geometry.js';
+import { convKind, denseConvMacs, type ConvGeometry, type ConvKind } from './geometry.js';
 
 /**
  * Measured by `npm run bench js-conv` (3x3 64->64 on 56x56) and on UltraFace-style depthwise 3x3
  * (32 channels, 120x160) and 1x1 (64->64, 60x80) layers: the JS sparse update (detection included)
- * reaches the JS dense conv's time at about 90-95% active input pixels for all three kinds, so one
- * value serves; a little below, since the layer also copies and activates its output.
+ * reaches the JS dense conv's time at about 90-95% active input pixels, so 0.85 leaves room for the
+ * output copy and activation. An RGB stem (3x3 stride 2, 3->16 on 240x320) crosses at 60-70%.
  */
-const JS_DENSE_CROSSOVER = 0.85;
+const JS_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.85, pointwise: 0.85, depthwise: 0.85, narrow: 0.6 };
 
 export const jsBackend: KernelBackend = {
   name: 'js',
-  denseCrossover: () => JS_DENSE_CROSSOVER,
+  denseCrossover: (geometry) => JS_DENSE_CROSSOVER[convKind(geometry)],
   createConvEngine: (geometry, weights) => new JsConvEngine(geometry, weights),
 };
 
