@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import type { KernelBackend } from '../src/kernels/backend.js';
 import { jsBackend } from '../src/kernels/js-backend.js';
 import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
-import { decodeUltraFace, faceScores, iou, loadOnnx, type ModelOperatorOptions, type ModelOutput, type OnnxModel } from '../src/model/index.js';
+import { compareFaceScores, decodeUltraFace, faceScores, iou, loadOnnx, type ModelOperatorOptions, type ModelOutput, type OnnxModel } from '../src/model/index.js';
 import { readFrames } from '../test/helpers/onnx-video.js';
 import { hwcToNchwInput, referenceSession, type ReferenceTensor } from '../test/helpers/onnx-runtime.js';
 import type { FeatureMap } from '../src/types.js';
@@ -66,14 +66,9 @@ function agreement(outputs: ModelOutput[], reference: Record<string, ReferenceTe
   const deviations: number[] = [];
   let agree = true;
   outputs.forEach((o, k) => {
-    const ours = faceScores(o.outputs.scores!);
-    const theirs = faceScores(reference[k]!.scores!);
-    let deviation = 0;
-    for (let a = 0; a < ours.length; a++) {
-      deviation = Math.max(deviation, Math.abs(ours[a]! - theirs[a]!));
-      if ((ours[a]! >= 0.75 && theirs[a]! < 0.65) || (theirs[a]! >= 0.75 && ours[a]! < 0.65)) agree = false;
-    }
-    deviations.push(deviation);
+    const { maxDeviation, disagreements } = compareFaceScores(faceScores(o.outputs.scores!), faceScores(reference[k]!.scores!));
+    if (disagreements > 0) agree = false;
+    deviations.push(maxDeviation);
     const boxes = decodeUltraFace({ scores: o.outputs.scores!, boxes: o.outputs.boxes! });
     const expected = decodeUltraFace({ scores: reference[k]!.scores!, boxes: reference[k]!.boxes! });
     if (boxes.length !== expected.length || !expected.every((e) => boxes.some((b) => iou(b, e) > 0.5))) agree = false;

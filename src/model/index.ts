@@ -17,4 +17,4 @@ export type { Tensor } from './tensor.js';
 export { ModelImportError } from './errors.js';
 export { SUPPORTED_OPERATORS } from './operators.js';
 export { decodeTensor } from './onnx-proto.js';
-export { decodeUltraFace, faceScores, ultraFacePriors, iou, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, type FaceBox, type UltraFaceOptions } from './ultraface.js';

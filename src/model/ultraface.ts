@@ -55,6 +55,21 @@ export function faceScores(scores: OutputTensor): Float32Array {
   return Float32Array.from({ length: count }, (_, k) => scores.data[k * 2 + 1]!);
 }
 
+/**
+ * How two runs' face scores compare, prior by prior: the largest difference, and how many priors
+ * are a confident face (≥ 0.75) on one side and not even a likely one (< 0.65) on the other —
+ * detections that a score threshold between those two would change.
+ */
+export function compareFaceScores(ours: Float32Array, theirs: Float32Array): { maxDeviation: number; disagreements: number } {
+  let maxDeviation = 0;
+  let disagreements = 0;
+  for (let a = 0; a < ours.length; a++) {
+    maxDeviation = Math.max(maxDeviation, Math.abs(ours[a]! - theirs[a]!));
+    if ((ours[a]! >= 0.75 && theirs[a]! < 0.65) || (theirs[a]! >= 0.75 && ours[a]! < 0.65)) disagreements++;
+  }
+  return { maxDeviation, disagreements };
+}
+
 /** Boxes above the score threshold after hard non-maximum suppression, best first. */
 export function decodeUltraFace(outputs: { readonly scores: OutputTensor; readonly boxes: OutputTensor }, options: UltraFaceOptions = {}): FaceBox[] {
   const width = options.width ?? 320;

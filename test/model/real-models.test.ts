@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import type { KernelBackend } from '../../src/kernels/backend.js';
 import { jsBackend } from '../../src/kernels/js-backend.js';
 import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
-import { decodeUltraFace, faceScores, iou, loadOnnx, type ModelOutput, type OnnxModel } from '../../src/model/index.js';
+import { compareFaceScores, decodeUltraFace, faceScores, iou, loadOnnx, type ModelOutput, type OnnxModel } from '../../src/model/index.js';
 import type { PreprocessOptions } from '../../src/model/preprocess.js';
 import type { FeatureMap, Frame } from '../../src/types.js';
 import { hwcToNchwInput, referenceSession, relativeToMagnitude, type ReferenceTensor } from '../helpers/onnx-runtime.js';
@@ -65,13 +65,8 @@ async function compareThresholds(t: Test, label: string, model: OnnxModel, maps:
     let referenceBoxes = 0;
     let ourBoxes = 0;
     outputs.forEach((o, k) => {
-      const ours = faceScores(o.outputs.scores!);
-      const theirs = faceScores(reference[k]!.scores!);
-      let deviation = 0;
-      for (let a = 0; a < ours.length; a++) {
-        deviation = Math.max(deviation, Math.abs(ours[a]! - theirs[a]!));
-        if ((ours[a]! >= 0.75 && theirs[a]! < 0.65) || (theirs[a]! >= 0.75 && ours[a]! < 0.65)) disagreements++;
-      }
+      const { maxDeviation: deviation, disagreements: frameDisagreements } = compareFaceScores(faceScores(o.outputs.scores!), faceScores(reference[k]!.scores!));
+      disagreements += frameDisagreements;
       deviations.push(deviation);
       const boxes = decodeUltraFace({ scores: o.outputs.scores!, boxes: o.outputs.boxes! });
       const expected = decodeUltraFace({ scores: reference[k]!.scores!, boxes: reference[k]!.boxes! });
