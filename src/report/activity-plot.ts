@@ -22,7 +22,7 @@ export async function renderActivityPlot(records: readonly FrameRecord[], option
   const width = options.width ?? 900;
   const height = options.height ?? 420;
   const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: options.title ?? 'rx-rrm: active input pixels per layer',
     width,
     height,
