@@ -16,6 +16,8 @@ export interface ToTensorOptions {
 interface ToTensorState {
   lastFrame: Uint8Array | undefined;
   lastOutput: Float32Array | undefined;
+  /** Scratch for the changed-pixel list, reused frame to frame (the emitted list is a copy of its used part). */
+  changed: Int32Array | undefined;
 }
 
 /**
@@ -49,7 +51,7 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
   const tableCache = new Map<number, Float32Array[]>();
 
   return mapWithState<ToTensorState, Frame, FeatureMap>(
-    () => ({ lastFrame: undefined, lastOutput: undefined }),
+    () => ({ lastFrame: undefined, lastOutput: undefined, changed: undefined }),
     (state, frame) => {
       const started = performance.now();
       assertFrame(name, frame);
@@ -62,7 +64,8 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
       let changed: Int32Array | undefined;
       let changedCount = 0;
       if (comparable) {
-        changed = new Int32Array(width * height);
+        if (state.changed?.length !== width * height) state.changed = new Int32Array(width * height);
+        changed = state.changed;
         for (let p = 0, i = 0; p < width * height; p++, i += channels) {
           let differs = false;
           for (let c = 0; c < channels; c++) {
