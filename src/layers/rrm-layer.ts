@@ -92,17 +92,21 @@ export class RrmLayer implements Layer<RrmLayerState> {
     let changes: FeatureMap['changes'];
     let stats: LayerStats;
 
-    if (fresh || map.keyframe || !state.lastOutput) {
+    const inputPixels = geometry.inHeight * geometry.inWidth;
+    const denseFraction = this.config.denseFraction ?? this.config.backend.denseCrossover(geometry);
+    const upstream = map.changes;
+    const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
+    // At τ = 0 every hinted pixel that really changed is active: when the hint alone passes the
+    // crossover, recompute densely at once instead of paying for detection first (still exact).
+    const hintedDense = this.config.threshold === 0 && candidates !== null && candidates.length > denseFraction * inputPixels;
+    if (fresh || map.keyframe || !state.lastOutput || hintedDense) {
       withLayerName(name, () => engine.keyframe(map.data));
       output = this.freshOutput(state, engine.projection.length);
       engine.activateAll(activation, leakyReluAlpha, output);
-      stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
+      const active = hintedDense && !fresh && !map.keyframe ? candidates.length / inputPixels : 1;
+      stats = layerStats(this.config, active, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
-      const upstream = map.changes;
-      const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
-      const result = withLayerName(name, () =>
-        engine.update(map.data, this.config.threshold, candidates, candidates ? candidates.length : 0, this.config.denseFraction ?? this.config.backend.denseCrossover(geometry)),
-      );
+      const result = withLayerName(name, () => engine.update(map.data, this.config.threshold, candidates, candidates ? candidates.length : 0, denseFraction));
       const previous = state.lastOutput;
       if (result.dense) {
         output = this.freshOutput(state, engine.projection.length);
@@ -115,7 +119,6 @@ export class RrmLayer implements Layer<RrmLayerState> {
         activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, result.touched, result.touchedCount);
         changes = { since: previous, pixels: result.touched.slice(0, result.touchedCount) };
       }
-      const inputPixels = geometry.inHeight * geometry.inWidth;
       const traced = this.config.traceActivity ? this.trace(geometry, result.activeList ? result.activeList.slice(0, result.activePixels) : 'all') : undefined;
       stats = layerStats(this.config, result.activePixels / inputPixels, result.macs, denseMacs, result.dense, started, traced);
     }
