@@ -156,3 +156,18 @@ t.test('operators that hold the change hint drop it when an item is skipped upst
     t.ok(relativeError(m.data, expected.data) < 1e-5, `frame ${m.index}`);
   });
 });
+
+t.test('toTensor change hints are exact for frames at unaligned offsets in larger buffers (the byte-wise path)', async (t) => {
+  const unaligned = frames.map((f) => {
+    const backing = new Uint8Array(f.data.length + 3);
+    backing.set(f.data, 1);
+    return { ...f, data: backing.subarray(1, 1 + f.data.length) };
+  });
+  const out = await collect(from(unaligned).pipe(toTensor()));
+  out.forEach((m, i) => {
+    if (i === 0) return;
+    const changed = [];
+    for (let p = 0; p < H * W; p++) if ([0, 1, 2].some((c) => frames[i]!.data[p * 3 + c] !== frames[i - 1]!.data[p * 3 + c])) changed.push(p);
+    t.same(Array.from(m.changes!.pixels), changed, `frame ${i}`);
+  });
+});
