@@ -12,7 +12,7 @@ import { sceneFrames } from '../src/demo/scene.js';
 import { mkdir } from 'node:fs/promises';
 import { writeActivityPlot } from '../src/report/activity-plot.js';
 import { formatSummary, summarize, type RunSummary } from '../src/report/run-summary.js';
-import { keyframes, toTensor, type FeatureMap, type Frame } from '../src/index.js';
+import { keyframes, toTensor, wasmBackend, type FeatureMap, type Frame } from '../src/index.js';
 
 const frames: Frame[] = [...sceneFrames({ width: 224, height: 168, frames: 120 })];
 
@@ -28,11 +28,13 @@ const maxDeviation = (a: FeatureMap[], b: FeatureMap[]) =>
   a.reduce((worst, map, i) => Math.max(worst, ...map.data.map((v, k) => Math.abs(v - b[i]!.data[k]!))), 0);
 
 console.log(`rx-rrm demo: ${frames.length} generated frames of ${frames[0]!.width}x${frames[0]!.height}, scene cut at frame ${Math.floor((frames.length * 2) / 3)}`);
-console.log('network: MobileNet-style stack (stem, 4 depthwise-separable blocks, pool, classifier) with seeded random weights (not trained)\n');
-await runPipeline(demoNetwork(), false); // warm-up: let V8 compile the kernels before timing
-const dense = await runPipeline(demoNetwork(), true);
-const exact = await runPipeline(demoNetwork(), false);
-const bounded = await runPipeline(demoNetwork({ threshold: 0.05 }), false);
+console.log(`network: MobileNet-style stack (stem, 4 depthwise-separable blocks, pool, classifier) with seeded random weights (not trained), ${wasmBackend.name} kernels\n`);
+// The WebAssembly SIMD kernels (the plain-JS ones, with a notice, where WebAssembly SIMD is missing).
+const backend = wasmBackend;
+await runPipeline(demoNetwork({ backend }), false); // warm-up: let V8 compile the kernels before timing
+const dense = await runPipeline(demoNetwork({ backend }), true);
+const exact = await runPipeline(demoNetwork({ backend }), false);
+const bounded = await runPipeline(demoNetwork({ backend, threshold: 0.05 }), false);
 
 console.log('== rx-rrm, exact (τ = 0)');
 console.log(formatSummary(exact.summary, { dense: dense.summary, maxDeviation: maxDeviation(exact.outputs, dense.outputs) }));
