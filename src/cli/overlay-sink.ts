@@ -63,6 +63,12 @@ export class OverlaySink {
     await (await this.writer).write(picture);
   }
 
+  /** Stops the encoder after a failed run (the video is left incomplete). */
+  abort(): void {
+    void this.writer?.then((writer) => writer.abort());
+    this.first = undefined;
+  }
+
   async close(): Promise<void> {
     if (this.first) {
       this.writer = OverlayVideoWriter.open(this.path, this.first.frame.width, this.first.frame.height, 25);

@@ -12,6 +12,7 @@ import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/back
 import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
 import type { Activation, ActivityTrace, FeatureMap, LayerStats } from '../types.js';
 import type { Layer } from './layer.js';
+import { deriveMap } from './map-meta.js';
 import { assertFeatureMap, RrmInputError } from './validate.js';
 
 export interface RrmLayerConfig {
@@ -124,18 +125,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
     }
     state.lastInput = map.data;
     state.lastOutput = output;
-    return {
-      data: output,
-      height: geometry.outHeight,
-      width: geometry.outWidth,
-      channels: outChannels,
-      index: map.index,
-      timestamp: map.timestamp,
-      ...(map.streamId !== undefined ? { streamId: map.streamId } : {}),
-      keyframe: map.keyframe,
-      stats: [...map.stats, stats],
-      ...(changes ? { changes } : {}),
-    };
+    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, outChannels, stats, changes);
   }
 }
 

@@ -60,18 +60,21 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
       if (!table) tableCache.set(channels, (table = tables(channels)));
       const previous = state.lastFrame;
       const comparable = previous !== undefined && previous.length === data.length && !frame.keyframe;
-      const output = comparable ? state.lastOutput!.slice() : new Float32Array(data.length);
+      let output: Float32Array;
       let changed: Int32Array | undefined;
       let changedCount = 0;
       if (comparable) {
         if (state.changed?.length !== width * height) state.changed = new Int32Array(width * height);
         changed = state.changed;
         changedCount = changedPixels(data, previous, channels, changed);
+        // An identical frame gives the previous map again: emitted maps are never mutated, so share it.
+        output = changedCount === 0 ? state.lastOutput! : state.lastOutput!.slice();
         for (let k = 0; k < changedCount; k++) {
           const i = changed[k]! * channels;
           for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
         }
       } else {
+        output = new Float32Array(data.length);
         for (let i = 0; i < data.length; i += channels) {
           for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
         }

@@ -1,7 +1,7 @@
 // The RRM layer contract (DESIGN §3) checked against dense naive references.
 import { from, groupBy, mergeMap, Subject, take, toArray, lastValueFrom, type OperatorFunction } from 'rxjs';
 import t from 'tap';
-import { rrmConv, rrmFc, relu, type RrmConvOptions } from '../../src/index.js';
+import { rrmConv, rrmFc, type RrmConvOptions } from '../../src/index.js';
 import type { KernelBackend } from '../../src/kernels/backend.js';
 import { jsBackend } from '../../src/kernels/js-backend.js';
 import { convReference, scatterMacsReference } from '../../src/kernels/reference/conv.js';

@@ -171,3 +171,13 @@ t.test('toTensor change hints are exact for frames at unaligned offsets in large
     t.same(Array.from(m.changes!.pixels), changed, `frame ${i}`);
   });
 });
+
+t.test('toTensor: an identical frame gives the same map again with an empty change list, and layers after it stay exact', async (t) => {
+  const repeated = [frames[0]!, { ...frames[0]!, index: 1 }, frames[1]!];
+  const maps = await collect(from(repeated).pipe(toTensor()));
+  t.equal(maps[1]!.data, maps[0]!.data, 'the unchanged map is shared, not copied');
+  t.equal(maps[1]!.changes!.pixels.length, 0);
+  const spec: ConvSpec = { weight: randomArray(random, 2 * 3 * 9), shape: [2, 3, 3, 3], padding: 1 };
+  const out = await collect(from(repeated).pipe(centred(), rrmConv(spec)));
+  out.forEach((m, i) => t.ok(relativeError(m.data, referenceConv(spec, { data: asFloat(repeated[i]!), height: H, width: W, channels: C }).data) < 1e-5, `frame ${i}`));
+});

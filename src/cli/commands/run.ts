@@ -79,7 +79,7 @@ export async function runCommand(args: string[]): Promise<void> {
   const worstDeviation: Record<string, number> = {};
   const started = performance.now();
   const paired: Observable<[ModelOutput, ModelOutput | undefined]> = dense ? zip(rrm, dense) : rrm.pipe(map((out) => [out, undefined]));
-  await lastValueFrom(
+  const running = lastValueFrom(
     paired.pipe(
       concatMap(async (pair) => {
         await overlay?.write(pair[0]);
@@ -98,7 +98,15 @@ export async function runCommand(args: string[]): Promise<void> {
     ),
     { defaultValue: undefined },
   );
-  progress.stop();
+  try {
+    await running;
+  } catch (error) {
+    // Leave no encoder behind writing half a video.
+    overlay?.abort();
+    throw error;
+  } finally {
+    progress.stop();
+  }
   await overlay?.close();
   const wallMs = performance.now() - started;
   if (records.length === 0) throw new UsageError(`--input ${inputSpec}: no frames arrived`);
