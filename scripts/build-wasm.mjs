@@ -35,6 +35,8 @@ for (const { file, features, shared } of variants) {
     // Shared: a helper thread runs kernels over the same memory (see src/kernels/wasm/dense-helper.ts).
     ...(shared ? ['--sharedMemory', '--maximumMemory', '65536'] : []),
     '--noAssert',
+    // WASM_NAMES=1 keeps function names, so CPU profiles name the kernels instead of wasm-function[N].
+    ...(process.env.WASM_NAMES ? ['--debug'] : []),
   ]);
   if (error) {
     console.error(stderr.toString());

@@ -24,6 +24,12 @@ export interface RrmLayerConfig {
   readonly activation: Activation;
   readonly leakyReluAlpha: number;
   readonly threshold: number;
+  /**
+   * Makes τ relative: the layer's τ is `threshold · thresholdScale(input)`, measured once per
+   * subscription on the first input it computes densely (e.g. the input's typical magnitude, so one
+   * τ means the same relative precision at every depth).
+   */
+  readonly thresholdScale?: (input: FeatureMap) => number;
   /** Active fraction above which to recompute densely; defaults to the backend's measured crossover. */
   readonly denseFraction: number | undefined;
   readonly backend: KernelBackend;
@@ -45,6 +51,8 @@ export interface RrmLayerState {
   lastInput: Float32Array | undefined;
   /** The last emitted output, never mutated: the next output starts as its copy. */
   lastOutput: Float32Array | undefined;
+  /** τ of this subscription (see `RrmLayerConfig.thresholdScale`); set at its first dense input. */
+  threshold: number | undefined;
 }
 
 export class RrmLayer implements Layer<RrmLayerState> {
@@ -55,7 +63,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
   }
 
   createState(): RrmLayerState {
-    return { geometry: undefined, engine: undefined, lastInput: undefined, lastOutput: undefined };
+    return { geometry: undefined, engine: undefined, lastInput: undefined, lastOutput: undefined, threshold: undefined };
   }
 
   disposeState(state: RrmLayerState): void {
@@ -99,7 +107,9 @@ export class RrmLayer implements Layer<RrmLayerState> {
     const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
     // At τ = 0 every hinted pixel that really changed is active: when the hint alone passes the
     // crossover, recompute densely at once instead of paying for detection first (still exact).
-    const hintedDense = this.config.threshold === 0 && candidates !== null && candidates.length > denseFraction * inputPixels;
+    state.threshold ??= this.config.thresholdScale ? this.config.threshold * this.config.thresholdScale(map) : this.config.threshold;
+    const threshold = state.threshold;
+    const hintedDense = threshold === 0 && candidates !== null && candidates.length > denseFraction * inputPixels;
     if (fresh || map.keyframe || !state.lastOutput || hintedDense) {
       withLayerName(name, () => engine.keyframe(map.data));
       output = this.freshOutput(state, engine.projection.length);
@@ -107,7 +117,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
       const active = hintedDense && !fresh && !map.keyframe ? candidates.length / inputPixels : 1;
       stats = layerStats(this.config, active, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
-      const result = withLayerName(name, () => engine.update(map.data, this.config.threshold, candidates, candidates ? candidates.length : 0, denseFraction));
+      const result = withLayerName(name, () => engine.update(map.data, threshold, candidates, candidates ? candidates.length : 0, denseFraction));
       const previous = state.lastOutput;
       if (result.dense) {
         output = this.freshOutput(state, engine.projection.length);

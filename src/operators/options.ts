@@ -2,7 +2,7 @@
 import { ACTIVATIONS } from '../kernels/activation.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { KernelBackend } from '../kernels/backend.js';
-import type { Activation } from '../types.js';
+import type { Activation, FeatureMap } from '../types.js';
 
 /** Options every RRM layer operator (`rrmConv`, `rrmFc`) takes. */
 export interface CommonLayerOptions {
@@ -12,6 +12,11 @@ export interface CommonLayerOptions {
   readonly leakyReluAlpha?: number;
   /** τ: input changes up to τ are deferred (bounded error); 0 (default) is exact. */
   readonly threshold?: number;
+  /**
+   * Makes τ relative to the input: the layer uses `threshold · thresholdScale(firstInput)`, measured
+   * once per subscription on its first input.
+   */
+  readonly thresholdScale?: (input: FeatureMap) => number;
   /** Active fraction above which the layer recomputes densely (default: the backend's measured crossover). */
   readonly denseFraction?: number;
   readonly name?: string;
@@ -39,7 +44,11 @@ export function checkLayerOptions(name: string, options: CommonLayerOptions, out
   if (denseFraction !== undefined && !(denseFraction >= 0 && denseFraction <= 1)) {
     throw new RrmInputError(`${name}: denseFraction must be between 0 and 1, got ${denseFraction}`);
   }
-  return { activation, leakyReluAlpha: options.leakyReluAlpha ?? 0.01, threshold, denseFraction };
+  const { thresholdScale } = options;
+  if (thresholdScale !== undefined && typeof thresholdScale !== 'function') {
+    throw new RrmInputError(`${name}: thresholdScale must be a function of the first input map, got ${typeof thresholdScale}`);
+  }
+  return { activation, leakyReluAlpha: options.leakyReluAlpha ?? 0.01, threshold, denseFraction, ...(thresholdScale ? { thresholdScale } : {}) };
 }
 
 /** `n` or `[h, w]` as `[h, w]` of positive integers. */
