@@ -20,25 +20,44 @@ export interface DeltaResult {
   readonly macs: number;
   /** True when the backend recomputed densely because the active fraction passed its crossover. */
   readonly dense: boolean;
-  /** Output pixels whose projection changed (only when `dense` is false); first `touchedCount` valid. */
+  /**
+   * Output pixels whose projection changed (only when `dense` is false); first `touchedCount` valid.
+   * The engine's own list (possibly a view on wasm memory): read it before the next call.
+   */
   readonly touched: Int32Array;
   readonly touchedCount: number;
   /** The active input pixels, first `activePixels` valid (a view; read it before the next call). */
   readonly activeList?: Int32Array;
 }
 
+/** The non-linearity a layer applies to its projection. */
+export interface EngineActivation {
+  readonly kind: Activation;
+  /** Negative slope of `'leakyRelu'`. */
+  readonly leakyReluAlpha: number;
+}
+
+export const NO_ACTIVATION: EngineActivation = { kind: 'none', leakyReluAlpha: 0.01 };
+
 /** One subscription's state of one conv (or fully-connected) layer. */
 export interface ConvEngine {
   /** The projection P, `outH · outW · outC` values, HWC. Valid until the next call. */
   readonly projection: Float32Array;
-  /** `output = f(P)` over the whole map (after a dense recompute), in the engine's own memory where it can. */
-  activateAll(kind: Activation, leakyReluAlpha: number, output: Float32Array): void;
-  /** Dense recompute: `P = W·input + b` and `Ĩ = input`; throws a `RangeError` for NaN or ±Infinity in the input. */
+  /**
+   * The layer's output f(P), kept whole by `keyframe` and `update` (which recompute it only where P
+   * changed). A view on the engine's memory, valid until the next call on this engine or until
+   * another engine of the same backend is created (which may grow that memory): the next layer of a
+   * fused graph reads it in place; anything kept longer must be a copy.
+   */
+  readonly output: Float32Array;
+  /** Dense recompute: `P = W·input + b`, `Ĩ = input`, `output = f(P)`; throws a `RangeError` for NaN or ±Infinity in the input. */
   keyframe(input: Float32Array): void;
   /**
    * Delta step: integrate the pixels with `max_c |input − Ĩ| > threshold`, looking only at the
    * `candidates` when given (every other pixel is known unchanged since the previous call).
    * Recomputes densely when more than `denseFraction` of the input pixels are active.
+   * `input` and `candidates` may be views on the engine's own memory (the previous layer's
+   * `output` and touched list): the engine then reads them in place instead of copying them.
    * Throws a `RangeError` when an active pixel holds NaN or ±Infinity.
    */
   update(
@@ -56,5 +75,6 @@ export interface KernelBackend {
   readonly name: string;
   /** Active fraction above which this backend's sparse update of such a layer is slower than its dense conv (measured). */
   denseCrossover(geometry: ConvGeometry): number;
-  createConvEngine(geometry: ConvGeometry, weights: PreparedWeights): ConvEngine;
+  /** `activation` defaults to none (the output is P). */
+  createConvEngine(geometry: ConvGeometry, weights: PreparedWeights, activation?: EngineActivation): ConvEngine;
 }

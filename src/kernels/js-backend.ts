@@ -1,8 +1,7 @@
 /** The plain-JavaScript backend: readable, portable, and the fallback where WebAssembly SIMD is missing. */
-import type { Activation } from '../types.js';
 import { activatePixels } from './activation.js';
 import { detectActive, findNonFinite, nonFiniteInput } from './activity.js';
-import type { ConvEngine, DeltaResult, KernelBackend, PreparedWeights } from './backend.js';
+import { NO_ACTIVATION, type ConvEngine, type DeltaResult, type EngineActivation, type KernelBackend, type PreparedWeights } from './backend.js';
 import { convDense } from './conv-dense.js';
 import { clearTouched, convScatter, createTouchedPixels } from './conv-scatter.js';
 import { convKind, denseConvMacs, type ConvGeometry, type ConvKind } from './geometry.js';
@@ -18,11 +17,12 @@ const JS_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.85, pointwise:
 export const jsBackend: KernelBackend = {
   name: 'js',
   denseCrossover: (geometry) => JS_DENSE_CROSSOVER[convKind(geometry)],
-  createConvEngine: (geometry, weights) => new JsConvEngine(geometry, weights),
+  createConvEngine: (geometry, weights, activation = NO_ACTIVATION) => new JsConvEngine(geometry, weights, activation),
 };
 
 class JsConvEngine implements ConvEngine {
   readonly projection: Float32Array;
+  readonly output: Float32Array;
   private readonly integratedInput: Float32Array;
   private readonly activePixels: Int32Array;
   private readonly activeDeltas: Float32Array;
@@ -32,17 +32,15 @@ class JsConvEngine implements ConvEngine {
   constructor(
     private readonly geometry: ConvGeometry,
     private readonly weights: PreparedWeights,
+    private readonly activation: EngineActivation,
   ) {
     this.inputPixels = geometry.inHeight * geometry.inWidth;
     this.projection = new Float32Array(geometry.outHeight * geometry.outWidth * geometry.outChannels);
+    this.output = new Float32Array(this.projection.length);
     this.integratedInput = new Float32Array(this.inputPixels * geometry.inChannels);
     this.activePixels = new Int32Array(this.inputPixels);
     this.activeDeltas = new Float32Array(this.inputPixels * geometry.inChannels);
     this.touched = createTouchedPixels(geometry.outHeight * geometry.outWidth);
-  }
-
-  activateAll(kind: Activation, leakyReluAlpha: number, output: Float32Array): void {
-    activatePixels(kind, leakyReluAlpha, this.projection, output, this.geometry.outChannels, null, 0);
   }
 
   keyframe(input: Float32Array): void {
@@ -52,7 +50,17 @@ class JsConvEngine implements ConvEngine {
       throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
     }
     this.integratedInput.set(input);
+    this.denseConv(input);
+  }
+
+  /** P = W·input + b and output = f(P), everywhere. */
+  private denseConv(input: Float32Array): void {
     convDense(this.geometry, this.weights.packed, this.weights.bias, input, this.projection);
+    this.activate(null, 0);
+  }
+
+  private activate(pixels: Int32Array | null, count: number): void {
+    activatePixels(this.activation.kind, this.activation.leakyReluAlpha, this.projection, this.output, this.geometry.outChannels, pixels, count);
   }
 
   update(
@@ -81,7 +89,7 @@ class JsConvEngine implements ConvEngine {
     }
     if (active > denseFraction * this.inputPixels) {
       this.integratedInput.set(input);
-      convDense(this.geometry, this.weights.packed, this.weights.bias, input, this.projection);
+      this.denseConv(input);
       return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0, activeList: this.activePixels };
     }
     const macs = convScatter(
@@ -93,6 +101,7 @@ class JsConvEngine implements ConvEngine {
       this.projection,
       this.touched,
     );
+    this.activate(this.touched.list, this.touched.count);
     return { activePixels: active, macs, dense: false, touched: this.touched.list, touchedCount: this.touched.count, activeList: this.activePixels };
   }
 

@@ -7,7 +7,6 @@
  *   delta item:  active pixels p where max_c |I − Ĩ| > τ;  P += W·(I − Ĩ) at p;  Ĩ = I at p
  *   emitted:     f(P), recomputed only at the output pixels P changed in
  */
-import { activatePixels } from '../kernels/activation.js';
 import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/backend.js';
 import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
 import type { Activation, ActivityTrace, FeatureMap, LayerStats } from '../types.js';
@@ -72,11 +71,6 @@ export class RrmLayer implements Layer<RrmLayerState> {
     state.lastInput = state.lastOutput = undefined;
   }
 
-  /** A buffer for a whole new output: the previous one again when outputs are reused in place. */
-  private freshOutput(state: RrmLayerState, length: number): Float32Array {
-    return this.config.reuseOutput && state.lastOutput?.length === length ? state.lastOutput : new Float32Array(length);
-  }
-
   private trace(geometry: ConvGeometry, pixels: Int32Array | 'all'): ActivityTrace | undefined {
     return this.config.traceActivity ? { width: geometry.inWidth, height: geometry.inHeight, pixels } : undefined;
   }
@@ -90,12 +84,15 @@ export class RrmLayer implements Layer<RrmLayerState> {
     if (!geometry || geometry.inHeight !== map.height || geometry.inWidth !== map.width || geometry.inChannels !== map.channels) {
       geometry = this.config.geometryFor(map.height, map.width, map.channels);
       state.engine?.dispose();
-      state.engine = this.config.backend.createConvEngine(geometry, this.config.weights);
+      state.engine = this.config.backend.createConvEngine(geometry, this.config.weights, { kind: activation, leakyReluAlpha });
       state.geometry = geometry;
       fresh = true;
+      // Creating an engine may grow wasm memory, which detaches views on it: an input that was a
+      // view would now read as empty. Fused graphs hand fresh layers copies (see `emit`), so this
+      // means that contract was broken, and computing on would silently give zeros.
+      if (map.data.length !== map.height * map.width * map.channels) throw new Error(`${name}: the input map was detached by wasm memory growth`);
     }
     const engine = state.engine!;
-    const outChannels = geometry.outChannels;
     const denseMacs = denseConvMacs(geometry);
     let output: Float32Array;
     let changes: FeatureMap['changes'];
@@ -105,29 +102,30 @@ export class RrmLayer implements Layer<RrmLayerState> {
     const denseFraction = this.config.denseFraction ?? this.config.backend.denseCrossover(geometry);
     const upstream = map.changes;
     const candidates = upstream && upstream.since === state.lastInput ? upstream.pixels : null;
-    // At τ = 0 every hinted pixel that really changed is active: when the hint alone passes the
-    // crossover, recompute densely at once instead of paying for detection first (still exact).
     state.threshold ??= this.config.thresholdScale ? this.config.threshold * this.config.thresholdScale(map) : this.config.threshold;
     const threshold = state.threshold;
+    // At τ = 0 every hinted pixel that really changed is active: when the hint alone passes the
+    // crossover, recompute densely at once instead of paying for detection first (still exact).
     const hintedDense = threshold === 0 && candidates !== null && candidates.length > denseFraction * inputPixels;
     if (fresh || map.keyframe || !state.lastOutput || hintedDense) {
       withLayerName(name, () => engine.keyframe(map.data));
-      output = this.freshOutput(state, engine.projection.length);
-      engine.activateAll(activation, leakyReluAlpha, output);
+      output = this.wholeOutput(engine, fresh);
       const active = hintedDense && !fresh && !map.keyframe ? candidates.length / inputPixels : 1;
       stats = layerStats(this.config, active, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
       const result = withLayerName(name, () => engine.update(map.data, threshold, candidates, candidates ? candidates.length : 0, denseFraction));
       const previous = state.lastOutput;
       if (result.dense) {
-        output = this.freshOutput(state, engine.projection.length);
-        engine.activateAll(activation, leakyReluAlpha, output);
+        output = this.wholeOutput(engine, false);
+      } else if (this.config.reuseOutput) {
+        output = engine.output;
+        changes = { since: previous, pixels: result.touched.subarray(0, result.touchedCount) };
       } else if (result.touchedCount === 0) {
         output = previous; // unchanged, and emitted maps are never mutated: share it
         changes = { since: previous, pixels: new Int32Array(0) };
       } else {
-        output = this.config.reuseOutput ? previous : previous.slice();
-        activatePixels(activation, leakyReluAlpha, engine.projection, output, outChannels, result.touched, result.touchedCount);
+        output = previous.slice();
+        copyPixels(engine.output, output, geometry.outChannels, result.touched, result.touchedCount);
         changes = { since: previous, pixels: result.touched.slice(0, result.touchedCount) };
       }
       const traced = this.config.traceActivity ? this.trace(geometry, result.activeList ? result.activeList.slice(0, result.activePixels) : 'all') : undefined;
@@ -135,7 +133,25 @@ export class RrmLayer implements Layer<RrmLayerState> {
     }
     state.lastInput = map.data;
     state.lastOutput = output;
-    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, outChannels, stats, changes);
+    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, geometry.outChannels, stats, changes);
+  }
+
+  /**
+   * The map to emit after the engine recomputed its whole output. In a fused graph (`reuseOutput`)
+   * the engine's output itself, which the next layer reads in place; except on the frame its engine
+   * was created, when layers after it in the same frame create engines too and may grow (and so
+   * detach) the memory it lives on. Otherwise a copy: emitted maps must never change.
+   */
+  private wholeOutput(engine: ConvEngine, fresh: boolean): Float32Array {
+    return this.config.reuseOutput && !fresh ? engine.output : engine.output.slice();
+  }
+}
+
+/** `to[p, :] = from[p, :]` for the listed pixels. */
+function copyPixels(from: Float32Array, to: Float32Array, channels: number, pixels: Int32Array, count: number): void {
+  for (let k = 0; k < count; k++) {
+    const start = pixels[k]! * channels;
+    for (let i = start; i < start + channels; i++) to[i] = from[i]!;
   }
 }
 

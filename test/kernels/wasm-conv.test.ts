@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { ConvEngine, PreparedWeights } from '../../src/kernels/backend.js';
 import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { jsBackend } from '../../src/kernels/js-backend.js';
+import { ACTIVATIONS, activate } from '../../src/kernels/activation.js';
 import { packConvWeights } from '../../src/kernels/pack.js';
 import { convReference } from '../../src/kernels/reference/conv.js';
 import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
@@ -51,17 +52,25 @@ if (!status.available) {
     t.pass('300 random layers');
   });
 
-  t.test(`${instructionSet}: wasm deltas: keyframe then random sparse deltas equal the reference, with the JS engine’s MAC counts and touched pixels`, async (t) => {
+  t.test(`${instructionSet}: wasm deltas: keyframe then random sparse deltas equal the reference, with the JS engine’s MAC counts, touched pixels and activated output`, async (t) => {
     fc.assert(
-      fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), fc.boolean(), ({ geometry: g }, seed, useCandidates) => {
+      fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), fc.boolean(), fc.constantFrom(...ACTIVATIONS), ({ geometry: g }, seed, useCandidates, kind) => {
         const random = prng(seed);
         const { weight, bias, prepared } = layer(g, random);
-        const wasm = backend.createConvEngine(g, prepared);
-        const js = jsBackend.createConvEngine(g, prepared);
+        const activation = { kind, leakyReluAlpha: 0.1 };
+        const wasm = backend.createConvEngine(g, prepared, activation);
+        const js = jsBackend.createConvEngine(g, prepared, activation);
         let input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
         wasm.keyframe(input);
         js.keyframe(input);
+        // f(P) from the reference projection, value by value with the scalar definition.
+        const activated = (expected: Float32Array) => Float32Array.from(expected, (x) => activate(kind, x, 0.1));
         try {
+          // Every activation is at most 1.5-Lipschitz (hardSwish), so P's tolerance carries over.
+          const outputTolerance = (projection: Float32Array) => 1.5 * tolerance(projection);
+          const expected0 = convReference(g, weight, bias, input);
+          const first = activated(expected0);
+          if (maxAbsDiff(wasm.output, first) > outputTolerance(expected0) || maxAbsDiff(js.output, first) > outputTolerance(expected0)) return false;
           for (let frame = 0; frame < 4; frame++) {
             const next = perturbPixels(input, g.inChannels, random() * random(), random);
             const candidates = useCandidates ? changedPixels(input, next, g.inChannels) : null;
@@ -71,6 +80,8 @@ if (!status.available) {
             input = next;
             const expected = convReference(g, weight, bias, input);
             if (maxAbsDiff(wasm.projection, expected) > tolerance(expected)) return false;
+            const output = activated(expected);
+            if (maxAbsDiff(wasm.output, output) > outputTolerance(expected) || maxAbsDiff(js.output, output) > outputTolerance(expected)) return false;
             if (w.activePixels !== j.activePixels || w.macs !== j.macs || w.dense || w.touchedCount !== j.touchedCount) return false;
             const wasmTouched = Array.from(w.touched.subarray(0, w.touchedCount)).sort((a, b) => a - b);
             const jsTouched = Array.from(j.touched.subarray(0, j.touchedCount)).sort((a, b) => a - b);
@@ -229,6 +240,38 @@ if (!status.available) {
     t.equal(memory.buffer.byteLength, bytesBefore, 'memory size unchanged');
     t.equal(allocator.liveBytes, liveBefore, 'live bytes unchanged');
     for (const engine of engines) engine.dispose();
+  });
+
+  t.test('a layer reads the previous engine’s output and touched list in place and equals the JS chain and the reference', async (t) => {
+    const random = prng(23);
+    const g1 = geometry(20, 24, 8, 16, 3, 1, 1);
+    const g2 = geometry(20, 24, 16, 16, 3, 1, 16);
+    const l1 = layer(g1, random);
+    const l2 = layer(g2, random);
+    const relu = { kind: 'relu' as const, leakyReluAlpha: 0.01 };
+    const chain = (backend: typeof jsBackend) => [backend.createConvEngine(g1, l1.prepared, relu), backend.createConvEngine(g2, l2.prepared)] as const;
+    const [a, b] = chain(wasmBackend);
+    const [ja, jb] = chain(jsBackend);
+    const memory = loadWasmRuntime('auto', false);
+    t.ok('runtime' in memory && a.output.buffer === memory.runtime.memory.buffer, 'the output is a view on wasm memory (the in-place path is taken)');
+    let input = randomArray(random, 20 * 24 * 8);
+    a.keyframe(input);
+    b.keyframe(a.output);
+    ja.keyframe(input);
+    jb.keyframe(ja.output);
+    for (let frame = 0; frame < 6; frame++) {
+      input = perturbPixels(input, 8, 0.15, random);
+      for (const [first, second] of [[a, b], [ja, jb]] as const) {
+        const result = first.update(input, 0, null, 0, 1);
+        second.update(first.output, 0, result.touched.subarray(0, result.touchedCount), result.touchedCount, 1);
+      }
+      const hidden = Float32Array.from(convReference(g1, l1.weight, l1.bias, input), (x) => Math.max(x, 0));
+      const expected = convReference(g2, l2.weight, l2.bias, hidden);
+      t.ok(maxAbsDiff(b.output, expected) <= tolerance(expected), `frame ${frame}: wasm chain = reference`);
+      t.ok(maxAbsDiff(b.output, jb.output) <= tolerance(expected), `frame ${frame}: wasm chain = JS chain`);
+    }
+    a.dispose();
+    b.dispose();
   });
 
   t.test('projection views stay correct after another engine grows the memory', async (t) => {

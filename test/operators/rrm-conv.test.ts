@@ -196,10 +196,10 @@ t.test('unsubscribing releases the layer state (engine disposed), also on take(n
   let disposed = 0;
   const counting: KernelBackend = {
     ...jsBackend,
-    createConvEngine: (g, w) => {
+    createConvEngine: (g, w, a) => {
       created++;
-      const engine = jsBackend.createConvEngine(g, w);
-      return { get projection() { return engine.projection; }, activateAll: (...a) => engine.activateAll(...a), keyframe: (i) => engine.keyframe(i), update: (...a) => engine.update(...a), dispose: () => { disposed++; engine.dispose(); } };
+      const engine = jsBackend.createConvEngine(g, w, a);
+      return { get projection() { return engine.projection; }, get output() { return engine.output; }, keyframe: (i) => engine.keyframe(i), update: (...a) => engine.update(...a), dispose: () => { disposed++; engine.dispose(); } };
     },
   };
   const random = prng(8);

@@ -16,7 +16,7 @@ export interface EngineLayout {
   readonly integrated: number;
   readonly staged: number;
   readonly projection: number;
-  /** f(P), written by `activateAll` and copied out in one block. */
+  /** f(P): the layer's output, kept whole in wasm memory (the next layer reads it in place). */
   readonly activated: number;
   readonly tapOffsets: number;
   readonly activePixels: number;
@@ -93,6 +93,7 @@ export function writeHeader(
     [Field.Deltas, base + layout.deltas], [Field.Candidates, base + layout.candidates],
     [Field.TouchedMarks, base + layout.touchedMarks], [Field.TouchedList, base + layout.touchedList],
     [Field.TouchedCount, 0], [Field.Reach, base + layout.reach], [Field.TapList, base + layout.tapList],
+    [Field.Activated, base + layout.activated],
   ];
   for (const [which, value] of fields) heap[h + which] = value;
   const taps = (base + layout.tapOffsets) / 4;

@@ -21,6 +21,7 @@ export interface WasmKernelExports {
   scatterGeneral(header: number, activeCount: number): number;
   scatterDepthwise(header: number, activeCount: number): number;
   activate(src: number, dst: number, count: number, kind: number, alpha: number): void;
+  activateTouched(header: number, kind: number, alpha: number): void;
 }
 
 /**

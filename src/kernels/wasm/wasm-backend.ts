@@ -3,7 +3,7 @@
  * backend (`js-backend.ts`), with weights and layer state in wasm memory. Where the module cannot
  * be loaded (not built, or no WebAssembly SIMD) it falls back to the JS backend with a one-line notice.
  */
-import type { KernelBackend } from '../backend.js';
+import { NO_ACTIVATION, type KernelBackend } from '../backend.js';
 import { convKind, type ConvKind } from '../geometry.js';
 import { jsBackend } from '../js-backend.js';
 import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
@@ -60,15 +60,15 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
       const loaded = runtime();
       return loaded ? WASM_DENSE_CROSSOVER[loaded.instructionSet][convKind(geometry)] : jsBackend.denseCrossover(geometry);
     },
-    createConvEngine(geometry, weights) {
+    createConvEngine(geometry, weights, activation = NO_ACTIVATION) {
       const loaded = runtime();
-      if (loaded) return new WasmConvEngine(loaded, geometry, weights, threads === 2 ? denseHelper(loaded) : undefined);
+      if (loaded) return new WasmConvEngine(loaded, geometry, weights, activation, threads === 2 ? denseHelper(loaded) : undefined);
       if (!noticed) {
         noticed = true;
         const status = wasmKernelStatus(options.instructionSet, threads === 2);
         (options.notice ?? console.warn)(`rx-rrm: using the plain-JS kernels: ${status.available ? '' : status.reason}`);
       }
-      return jsBackend.createConvEngine(geometry, weights);
+      return jsBackend.createConvEngine(geometry, weights, activation);
     },
   };
 }

@@ -1,12 +1,14 @@
 /**
- * One subscription's conv state in wasm memory: Ĩ (zero-bordered), P, the staged input, the
+ * One subscription's conv state in wasm memory: Ĩ (zero-bordered), P, f(P), the staged input, the
  * active-pixel and delta buffers and the touched list, all in one block allocated at creation and
- * never grown during frames. The only per-frame copy is the input into the staged buffer.
+ * never grown during frames. An input that is another engine's output in the same memory (the
+ * previous layer of a fused graph) is read in place, and so is its touched list; any other input
+ * is copied into the staged buffer.
  */
 import type { Activation } from '../../types.js';
 import { activatePixels } from '../activation.js';
 import { findNonFinite, nonFiniteInput } from '../activity.js';
-import type { ConvEngine, DeltaResult, PreparedWeights } from '../backend.js';
+import type { ConvEngine, DeltaResult, EngineActivation, PreparedWeights } from '../backend.js';
 import { denseConvMacs, type ConvGeometry } from '../geometry.js';
 import { engineLayout, isDepthwise, writeHeader, type EngineLayout } from './engine-layout.js';
 import type { WasmRuntime } from './kernel-module.js';
@@ -49,6 +51,8 @@ export class WasmConvEngine implements ConvEngine {
   private readonly depthwise: boolean;
   private readonly inputPixels: number;
   private readonly helper: DenseHelper | undefined;
+  /** The wasm activation kernel's code for this layer's activation, or undefined to apply it in JS. */
+  private readonly activationCode: number | undefined;
   private views: Views;
   private disposed = false;
 
@@ -60,8 +64,10 @@ export class WasmConvEngine implements ConvEngine {
     private readonly runtime: WasmRuntime,
     private readonly geometry: ConvGeometry,
     private readonly weights: PreparedWeights,
+    private readonly activation: EngineActivation,
     helper?: DenseHelper,
   ) {
+    this.activationCode = ACTIVATION_CODES[activation.kind];
     this.helper = helper && denseConvMacs(geometry) >= HELPER_MIN_MACS ? helper : undefined;
     this.layout = engineLayout(geometry);
     this.depthwise = isDepthwise(geometry);
@@ -80,15 +86,8 @@ export class WasmConvEngine implements ConvEngine {
     return this.currentViews().projection;
   }
 
-  activateAll(kind: Activation, leakyReluAlpha: number, output: Float32Array): void {
-    const code = ACTIVATION_CODES[kind];
-    if (code === undefined) {
-      activatePixels(kind, leakyReluAlpha, this.projection, output, this.geometry.outChannels, null, 0);
-      return;
-    }
-    const views = this.currentViews();
-    this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, code, leakyReluAlpha);
-    output.set(views.activated);
+  get output(): Float32Array {
+    return this.currentViews().activated;
   }
 
   keyframe(input: Float32Array): void {
@@ -102,6 +101,7 @@ export class WasmConvEngine implements ConvEngine {
       throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad0 / channels), bad0 % channels, input[bad0]!);
     }
     this.denseConv();
+    this.activateWhole(views);
   }
 
   update(
@@ -115,25 +115,43 @@ export class WasmConvEngine implements ConvEngine {
     const { kernels } = this.runtime;
     const g = this.geometry;
     kernels.clearTouched(this.header);
-    const partial = candidates !== null && candidateCount < PARTIAL_COPY_FRACTION * this.inputPixels;
-    if (candidates) views.candidates.set(candidates.subarray(0, candidateCount));
-    if (partial) stageCandidates(input, views.staged, candidates!, candidateCount, g.inChannels);
-    else views.staged.set(input);
+    const memory = this.runtime.memory.buffer;
+    if (candidates) {
+      if (candidates.buffer === memory) {
+        views.header[Field.Candidates] = candidates.byteOffset;
+      } else {
+        views.header[Field.Candidates] = this.base + this.layout.candidates;
+        views.candidates.set(candidates.subarray(0, candidateCount));
+      }
+    }
+    if (input.buffer === memory) {
+      views.header[Field.Staged] = input.byteOffset;
+    } else {
+      views.header[Field.Staged] = this.base + this.layout.staged;
+      const partial = candidates !== null && candidateCount < PARTIAL_COPY_FRACTION * this.inputPixels;
+      if (partial) stageCandidates(input, views.staged, candidates!, candidateCount, g.inChannels);
+      else views.staged.set(input);
+    }
     const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount);
     const bad = kernels.findNonFinite(this.base + this.layout.deltas, active * g.inChannels);
     if (bad >= 0) throw this.nonFiniteError(views, input, bad);
     if (active > denseFraction * this.inputPixels) {
       this.integrateWhole(views, input);
       this.denseConv();
+      this.activateWhole(views);
       return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
     }
     const taps = this.depthwise ? kernels.scatterDepthwise(this.header, active) : kernels.scatterGeneral(this.header, active);
+    const touchedCount = views.header[Field.TouchedCount]!;
+    const { kind, leakyReluAlpha } = this.activation;
+    if (this.activationCode !== undefined) kernels.activateTouched(this.header, this.activationCode, leakyReluAlpha);
+    else activatePixels(kind, leakyReluAlpha, views.projection, views.activated, g.outChannels, views.touched, touchedCount);
     return {
       activePixels: active,
       macs: taps * g.inChannels * (g.outChannels / g.groups),
       dense: false,
       touched: views.touched,
-      touchedCount: views.header[Field.TouchedCount]!,
+      touchedCount,
       activeList: views.activePixels,
     };
   }
@@ -143,6 +161,16 @@ export class WasmConvEngine implements ConvEngine {
     this.disposed = true;
     this.runtime.allocator.free(this.base);
     releaseWeights(this.runtime, this.weights);
+  }
+
+  /** `activated = f(P)` over the whole map, after a dense conv. */
+  private activateWhole(views: Views): void {
+    const { kind, leakyReluAlpha } = this.activation;
+    if (this.activationCode === undefined) {
+      activatePixels(kind, leakyReluAlpha, views.projection, views.activated, this.geometry.outChannels, null, 0);
+      return;
+    }
+    this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, this.activationCode, leakyReluAlpha);
   }
 
   /**

@@ -1,10 +1,35 @@
 // @ts-nocheck: AssemblyScript (compiled by scripts/build-wasm.mjs), not TypeScript: its types (usize, v128) and builtins are unknown to tsc.
 /**
- * `dst = f(src)` over `count` floats, four lanes at a time. The kind codes are `ACTIVATION_CODES`
- * of `wasm-engine.ts`: 0 none, 1 relu, 2 relu6, 3 leakyRelu (slope `alpha`). The other kinds
- * (sigmoid, hardSwish) stay in JavaScript. `count` is a multiple of 4 or the tail is done scalar.
+ * `f(P)`, four lanes at a time. The kind codes are `ACTIVATION_CODES` of `wasm-engine.ts`: 0 none,
+ * 1 relu, 2 relu6, 3 leakyRelu (slope `alpha`). The other kinds (sigmoid, hardSwish) stay in
+ * JavaScript.
  */
+import { Field } from './header';
+import { field, pointer } from './fields';
+
+/** `dst = f(src)` over `count` floats. */
 export function activate(src: usize, dst: usize, count: i32, kind: i32, alpha: f32): void {
+  activateRange(src, dst, count, kind, alpha);
+}
+
+/**
+ * `Activated = f(Projection)` at the output pixels of the touched list only: after a sparse update
+ * nothing else changed, so the activated map stays whole without a pass over it.
+ */
+export function activateTouched(header: usize, kind: i32, alpha: f32): void {
+  const channels = field(header, Field.OutChannels);
+  const projection = pointer(header, Field.Projection);
+  const activated = pointer(header, Field.Activated);
+  const list = pointer(header, Field.TouchedList);
+  const count = field(header, Field.TouchedCount);
+  const pixelBytes = <usize>channels << 2;
+  for (let k = 0; k < count; k++) {
+    const offset = <usize>load<i32>(list + (<usize>k << 2)) * pixelBytes;
+    activateRange(projection + offset, activated + offset, channels, kind, alpha);
+  }
+}
+
+@inline function activateRange(src: usize, dst: usize, count: i32, kind: i32, alpha: f32): void {
   const zero = f32x4.splat(0);
   const six = f32x4.splat(6);
   const slope = f32x4.splat(alpha);

@@ -23,7 +23,10 @@ export enum Field {
   PaddedWidth,
   /** Ĩ, zero-bordered so that every tap of every output pixel is in bounds: `[paddedH, paddedW, inC]`. */
   Integrated,
-  /** The current input as copied from JS, unpadded `[inH, inW, inC]`. */
+  /**
+   * The current input, unpadded `[inH, inW, inC]`: the engine's own copy of a JS array, or the
+   * previous layer's output map in place when that lives in the same memory.
+   */
   Staged,
   /** Packed weights `[kH, kW, inC, outC/groups]`. */
   Weights,
@@ -42,7 +45,7 @@ export enum Field {
   ActivePixels,
   /** Their deltas `I − Ĩ`, `inC` values per active pixel. */
   Deltas,
-  /** Candidate input pixels handed in by the caller. */
+  /** Candidate input pixels handed in by the caller (the engine's copy, or the previous layer's touched list in place). */
   Candidates,
   /** One byte per output pixel: set while the pixel is in the touched list. */
   TouchedMarks,
@@ -54,6 +57,8 @@ export enum Field {
   Reach,
   /** Scratch for one tap's reach: (active pixel index, output pixel) pairs, `2·inH·inW` slots. */
   TapList,
+  /** f(P), `[outH, outW, outC]`: the layer's output, kept whole (see `activateTouched`). */
+  Activated,
   /** Number of fields; the header's size in 32-bit slots. */
   Count,
 }

@@ -4,4 +4,4 @@ export { convDenseGeneral } from './dense';
 export { convDenseDepthwise } from './depthwise';
 export { detectActive, findNonFinite, clearTouched } from './activity';
 export { scatterGeneral, scatterDepthwise } from './scatter';
-export { activate } from './activation';
+export { activate, activateTouched } from './activation';
