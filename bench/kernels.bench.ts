@@ -251,6 +251,7 @@ async function detectionTable(layer: Layer): Promise<void> {
 
 function ultrafaceLayers(): Layer[] {
   return [
+    convLayer('stem 3x3, 3->16, 240x320, stride 2', [240, 320], 3, 16, 3, 2, 1),
     convLayer('depthwise 3x3, 32ch, 120x160, stride 1', [120, 160], 32, 32, 3, 1, 32),
     convLayer('depthwise 3x3, 32ch, 120x160, stride 2', [120, 160], 32, 32, 3, 2, 32),
     convLayer('depthwise 3x3, 64ch, 60x80, stride 1', [60, 80], 64, 64, 3, 1, 64),

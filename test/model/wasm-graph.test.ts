@@ -45,7 +45,10 @@ if (!status.available) {
   const maps = changingMaps(random, H, W, 3, 12, 0.08);
   const run = async (input: FeatureMap[], options: ModelOperatorOptions) => firstValueFrom(from(input).pipe((await loadOnnx(modelBytes)).operator(options), toArray()));
   const worst = (a: ModelOutput[], b: ModelOutput[], name: string) => Math.max(...a.map((o, k) => maxAbsDiff(o.outputs[name]!.data, b[k]!.outputs[name]!.data)));
-  const macs = (outputs: ModelOutput[]) => outputs.map((o) => o.stats.reduce((n, s) => n + s.macs, 0));
+  // The stem is narrow (3 input channels): the wasm engine recomputes its touched outputs instead of
+  // scattering, so its multiply-adds differ by design; every layer's active pixels must not.
+  const active = (outputs: ModelOutput[]) => outputs.map((o) => o.stats.map((s) => `${s.layer}:${s.activeFraction}`).join());
+  const macs = (outputs: ModelOutput[]) => outputs.map((o) => o.stats.filter((s) => s.layer !== 'stem').reduce((n, s) => n + s.macs, 0));
 
   // τ = 0 only: at τ > 0 float rounding may put a pixel on either side of τ, and the engines'
   // thresholded decisions are compared one layer at a time in test/kernels/wasm-conv.test.ts.
@@ -55,7 +58,10 @@ if (!status.available) {
       const wasm = await run(maps, { backend: wasmBackend, ...options });
       const js = await run(maps, { backend: jsBackend, ...options });
       for (const name of ['y', 'mid']) t.ok(worst(wasm, js, name) < 1e-4, `${name}: largest difference ${worst(wasm, js, name).toExponential(2)}`);
-      if (denseFraction) t.same(macs(wasm), macs(js), 'same multiply-adds per frame');
+      if (denseFraction) {
+        t.same(active(wasm), active(js), 'same active pixels per layer and frame');
+        t.same(macs(wasm), macs(js), 'same multiply-adds per frame in the scattering layers');
+      }
       t.ok(wasm.slice(1).some((o) => o.stats.some((s) => !s.dense && s.macs > 0)), 'the sparse path ran');
       // Emitted outputs are copies: a later frame must not change an earlier one.
       t.not(wasm[1]!.outputs.mid!.data, wasm[2]!.outputs.mid!.data);

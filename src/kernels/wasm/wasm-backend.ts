@@ -16,11 +16,12 @@ import { availableParallelism } from 'node:os';
  * detection included), the sparse update reaches the dense conv's time at: 3x3 64->64 on 56x56
  * 67-73% active pixels (84% with fused multiply-add); UltraFace-style 1x1 convs above 50%;
  * depthwise convs only 15-35% (little arithmetic per pixel, so the per-pixel bookkeeping weighs more);
- * UltraFace's RGB stem (3x3 stride 2, 3->16 on 240x320) at about 9%.
+ * UltraFace's RGB stem (3x3 stride 2, 3->16 on 240x320), which recomputes its touched outputs
+ * (see `recomputesTouched`), at 10-20% (scattered active pixels at the low end, blobs at the high end).
  */
 const WASM_DENSE_CROSSOVER: Record<'simd' | 'relaxed-simd', Record<ConvKind, number>> = {
-  simd: { general: 0.6, pointwise: 0.55, depthwise: 0.25, narrow: 0.09 },
-  'relaxed-simd': { general: 0.75, pointwise: 0.55, depthwise: 0.25, narrow: 0.09 },
+  simd: { general: 0.6, pointwise: 0.55, depthwise: 0.25, narrow: 0.15 },
+  'relaxed-simd': { general: 0.75, pointwise: 0.55, depthwise: 0.25, narrow: 0.15 },
 };
 
 export interface WasmBackendOptions {

@@ -54,10 +54,11 @@ export function convDenseGeneral(header: usize, rowStart: i32, rowEnd: i32, scra
         const src = rowIn + <usize>ox * pixelStep;
         const dst = rowOut + <usize>ox * outPixel;
         let co = 0;
-        if (outPerGroup >= 8) gatherFields(src, pixelStep, tapOffsets, taps, inPerGroup, fields);
+        if (outPerGroup >= 8) gatherFields(src, src + pixelStep, src + 2 * pixelStep, src + 3 * pixelStep, tapOffsets, taps, inPerGroup, fields);
         for (; co + 8 <= outPerGroup; co += 8) {
           const c = <usize>co << 2;
-          tile4x8(fields, depth, groupPanels + <usize>co * panelBytes8, dst + c, outPixel, bias + groupOut + c);
+          const d = dst + c;
+          tile4x8(fields, depth, groupPanels + <usize>co * panelBytes8, d, d + outPixel, d + 2 * outPixel, d + 3 * outPixel, bias + groupOut + c);
         }
         for (; co + 4 <= outPerGroup; co += 4) {
           const c = <usize>co << 2;
@@ -88,17 +89,18 @@ export function convDenseGeneral(header: usize, rowStart: i32, rowEnd: i32, scra
 }
 
 /**
- * Gathers the receptive fields of 4 output pixels (starting at `src`, `pixelStep` bytes apart) into
+ * Gathers the receptive fields of 4 output pixels (whose tap (0, 0) inputs are at `s0..s3`) into
  * `[tap, ci, pixel]` order: the 4 pixels' values of one (tap, input channel) become adjacent, so the
  * tile kernel reads them at constant offsets from a single pointer (an im2col of 4 rows, L1-sized).
  */
-function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, fields: usize): void {
+export function gatherFields(s0: usize, s1: usize, s2: usize, s3: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, fields: usize): void {
   let out = fields;
   for (let t = 0; t < taps; t++) {
-    const x0 = src + <usize>load<i32>(tapOffsets + (<usize>t << 2));
-    const x1 = x0 + pixelStep;
-    const x2 = x1 + pixelStep;
-    const x3 = x2 + pixelStep;
+    const offset = <usize>load<i32>(tapOffsets + (<usize>t << 2));
+    const x0 = s0 + offset;
+    const x1 = s1 + offset;
+    const x2 = s2 + offset;
+    const x3 = s3 + offset;
     let c: usize = 0;
     const vectorEnd = <usize>(inPerGroup & ~3) << 2;
     for (; c < vectorEnd; c += 16) {
@@ -128,8 +130,8 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
   }
 }
 
-/** 4 output pixels x 8 output channels: gathered fields (`depth` rows of 4) times one weight panel. */
-@inline function tile4x8(fields: usize, depth: i32, panel: usize, dst: usize, outPixel: usize, bias: usize): void {
+/** 4 output pixels (written at `d0..d3`) x 8 output channels: gathered fields (`depth` rows of 4) times one weight panel. */
+@inline export function tile4x8(fields: usize, depth: i32, panel: usize, d0: usize, d1: usize, d2: usize, d3: usize, bias: usize): void {
   const b0 = v128.load(bias);
   const b1 = v128.load(bias, 16);
   let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
@@ -154,14 +156,14 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
     x += 16;
     wp += 32;
   }
-  v128.store(dst, a00);
-  v128.store(dst, a01, 16);
-  v128.store(dst + outPixel, a10);
-  v128.store(dst + outPixel, a11, 16);
-  v128.store(dst + 2 * outPixel, a20);
-  v128.store(dst + 2 * outPixel, a21, 16);
-  v128.store(dst + 3 * outPixel, a30);
-  v128.store(dst + 3 * outPixel, a31, 16);
+  v128.store(d0, a00);
+  v128.store(d0, a01, 16);
+  v128.store(d1, a10);
+  v128.store(d1, a11, 16);
+  v128.store(d2, a20);
+  v128.store(d2, a21, 16);
+  v128.store(d3, a30);
+  v128.store(d3, a31, 16);
 }
 
 @inline function tile4x4(
@@ -208,7 +210,7 @@ function gatherFields(src: usize, pixelStep: usize, tapOffsets: usize, taps: i32
 }
 
 /** One output value: the scalar tail for channel counts that are not a multiple of the tile. */
-@inline function tile1x1(
+@inline export function tile1x1(
   src: usize, w: usize, weightRow: usize, weightTap: usize,
   tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, bias: usize,
 ): void {

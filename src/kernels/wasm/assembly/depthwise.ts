@@ -84,7 +84,7 @@ export function convDenseDepthwise(header: usize, rowStart: i32, rowEnd: i32): v
 }
 
 /** Channels `from..channels` of one output pixel: 16, then 4, then 1 at a time. */
-function depthwisePixel(
+export function depthwisePixel(
   src: usize, dst: usize, from: i32, channels: i32, weights: usize, weightTap: usize, tapOffsets: usize, taps: i32, bias: usize,
 ): void {
   let c = from;

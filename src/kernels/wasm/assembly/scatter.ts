@@ -274,7 +274,7 @@ export function scatterDepthwise(header: usize, activeCount: i32): i32 {
  * Writes (output pixel, tap index) pairs to `reach`, adds new output pixels to the touched list,
  * and returns the pair count.
  */
-function collectReach(header: usize, pixel: i32, reach: usize): i32 {
+export function collectReach(header: usize, pixel: i32, reach: usize): i32 {
   const inW = field(header, Field.InWidth);
   const outH = field(header, Field.OutHeight);
   const outW = field(header, Field.OutWidth);

@@ -1,0 +1,111 @@
+// @ts-nocheck: AssemblyScript (compiled by scripts/build-wasm.mjs), not TypeScript: its types (usize, v128) and builtins are unknown to tsc.
+/**
+ * Sparse delta convolution, gather form: after `detectActive` has integrated the active pixels
+ * into Ĩ, recompute `P = W·Ĩ + b` at every output pixel they reach, with the dense kernels' tiles.
+ * It does more multiply-adds than the scatter form (every tap of every touched output pixel, where
+ * the scatter does only the active pixels' taps) but none of the scatter's per-(pixel, tap)
+ * bookkeeping, which dominates layers with little arithmetic per input pixel: RGB stems (3 input
+ * channels) and depthwise convs. The result is the same P (exactly W·Ĩ + b, with no rounding
+ * carried over from earlier deltas). Both kernels return the number of output pixels recomputed.
+ */
+import { Field } from './header';
+import { field, pointer } from './fields';
+import { collectReach } from './scatter';
+import { gatherFields, tile1x1, tile4x8 } from './dense';
+import { depthwisePixel } from './depthwise';
+
+/** Any groups; `scratch` as for `convDenseGeneral`. */
+export function recomputeGeneral(header: usize, activeCount: i32, scratch: usize): i32 {
+  const count = markTouched(header, activeCount);
+  const inC = field(header, Field.InChannels);
+  const outC = field(header, Field.OutChannels);
+  const groups = field(header, Field.Groups);
+  const taps = field(header, Field.KernelHeight) * field(header, Field.KernelWidth);
+  const weights = pointer(header, Field.Weights);
+  const panels = pointer(header, Field.DensePanels);
+  const bias = pointer(header, Field.Bias);
+  const projection = pointer(header, Field.Projection);
+  const tapOffsets = pointer(header, Field.TapOffsets);
+  const list = pointer(header, Field.TouchedList);
+  const inPerGroup = inC / groups;
+  const outPerGroup = outC / groups;
+  const weightRow = <usize>outPerGroup << 2;
+  const weightTap = <usize>(inC * outPerGroup) << 2;
+  const outPixel = <usize>outC << 2;
+  const depth = taps * inPerGroup;
+  const panelBytes8 = <usize>(taps * inPerGroup) << 2;
+  const groupPanelBytes = <usize>((outPerGroup >> 3) << 3) * panelBytes8;
+  const last = count - 1;
+  for (let q = 0; q < count; q += 4) {
+    // A short last block repeats its last pixel: recomputing a pixel twice writes the same values.
+    const p0 = load<i32>(list + (<usize>q << 2));
+    const p1 = load<i32>(list + (<usize>min(q + 1, last) << 2));
+    const p2 = load<i32>(list + (<usize>min(q + 2, last) << 2));
+    const p3 = load<i32>(list + (<usize>min(q + 3, last) << 2));
+    const s0 = inputOf(header, p0, inC);
+    const s1 = inputOf(header, p1, inC);
+    const s2 = inputOf(header, p2, inC);
+    const s3 = inputOf(header, p3, inC);
+    for (let group = 0; group < groups; group++) {
+      const groupIn = <usize>(group * inPerGroup) << 2;
+      const groupOut = <usize>(group * outPerGroup) << 2;
+      const groupPanels = panels + <usize>group * groupPanelBytes;
+      const groupWeights = weights + (<usize>(group * inPerGroup * outPerGroup) << 2);
+      const d0 = projection + <usize>p0 * outPixel + groupOut;
+      const d1 = projection + <usize>p1 * outPixel + groupOut;
+      const d2 = projection + <usize>p2 * outPixel + groupOut;
+      const d3 = projection + <usize>p3 * outPixel + groupOut;
+      let co = 0;
+      if (outPerGroup >= 8) gatherFields(s0 + groupIn, s1 + groupIn, s2 + groupIn, s3 + groupIn, tapOffsets, taps, inPerGroup, scratch);
+      for (; co + 8 <= outPerGroup; co += 8) {
+        const c = <usize>co << 2;
+        tile4x8(scratch, depth, groupPanels + <usize>co * panelBytes8, d0 + c, d1 + c, d2 + c, d3 + c, bias + groupOut + c);
+      }
+      for (; co < outPerGroup; co++) {
+        const c = <usize>co << 2;
+        const w = groupWeights + c;
+        const b = bias + groupOut + c;
+        tile1x1(s0 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d0 + c, b);
+        tile1x1(s1 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d1 + c, b);
+        tile1x1(s2 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d2 + c, b);
+        tile1x1(s3 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d3 + c, b);
+      }
+    }
+  }
+  return count;
+}
+
+/** Depthwise (groups = inC = outC). */
+export function recomputeDepthwise(header: usize, activeCount: i32): i32 {
+  const count = markTouched(header, activeCount);
+  const channels = field(header, Field.InChannels);
+  const taps = field(header, Field.KernelHeight) * field(header, Field.KernelWidth);
+  const weights = pointer(header, Field.Weights);
+  const bias = pointer(header, Field.Bias);
+  const projection = pointer(header, Field.Projection);
+  const tapOffsets = pointer(header, Field.TapOffsets);
+  const list = pointer(header, Field.TouchedList);
+  const pixelBytes = <usize>channels << 2;
+  for (let q = 0; q < count; q++) {
+    const p = load<i32>(list + (<usize>q << 2));
+    depthwisePixel(inputOf(header, p, channels), projection + <usize>p * pixelBytes, 0, channels, weights, pixelBytes, tapOffsets, taps, bias);
+  }
+  return count;
+}
+
+/** The touched list: every output pixel some active pixel reaches through some tap. */
+function markTouched(header: usize, activeCount: i32): i32 {
+  const activePixels = pointer(header, Field.ActivePixels);
+  const reach = pointer(header, Field.Reach);
+  for (let k = 0; k < activeCount; k++) collectReach(header, load<i32>(activePixels + (<usize>k << 2)), reach);
+  return field(header, Field.TouchedCount);
+}
+
+/** Address in the zero-bordered Ĩ of output pixel `p`'s tap (0, 0) input. */
+@inline function inputOf(header: usize, p: i32, inC: i32): usize {
+  const outW = field(header, Field.OutWidth);
+  const oy = p / outW;
+  const ox = p - oy * outW;
+  const row = oy * field(header, Field.StrideH) * field(header, Field.PaddedWidth) + ox * field(header, Field.StrideW);
+  return pointer(header, Field.Integrated) + (<usize>(row * inC) << 2);
+}
