@@ -130,6 +130,38 @@ if (!status.available) {
     }
   });
 
+  t.test('two threads: large sparse updates of pointwise and narrow layers split the touched pixels with the worker and equal the reference', async (t) => {
+    const backend = createWasmBackend({ threads: 2 });
+    const loaded = loadWasmRuntime('auto', true);
+    if (!('runtime' in loaded)) throw new Error(loaded.error);
+    const helper = denseHelper(loaded.runtime);
+    await helper.whenReady();
+    const random = prng(29);
+    const cases: [string, ConvGeometry, number][] = [
+      ['pointwise 1x1 64->96 on 60x80, 30% active', geometry(60, 80, 64, 96, 1, 1, 1), 0.3],
+      ['narrow stem 3x3 stride 2, 3->16 on 120x160, 40% active', geometry(120, 160, 3, 16, 3, 2, 1), 0.4],
+    ];
+    for (const [label, g, fraction] of cases) {
+      const { weight, bias, prepared } = layer(g, random);
+      const relu = { kind: 'relu' as const, leakyReluAlpha: 0.01 };
+      const engine = backend.createConvEngine(g, prepared, relu);
+      let input = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
+      engine.keyframe(input);
+      for (let frame = 0; frame < 3; frame++) {
+        input = perturbPixels(input, g.inChannels, fraction, random);
+        const jobsBefore = helper.jobCount;
+        const result = engine.update(input, 0, null, 0, 1);
+        const expected = convReference(g, weight, bias, input);
+        t.ok(!result.dense && helper.jobCount > jobsBefore, `${label}, frame ${frame}: sparse, on two threads`);
+        t.ok(maxAbsDiff(engine.projection, expected) <= tolerance(expected), `${label}, frame ${frame}: P = reference`);
+        const activated = Float32Array.from(expected, (x) => Math.max(x, 0));
+        t.ok(maxAbsDiff(engine.output, activated) <= tolerance(expected), `${label}, frame ${frame}: f(P) = reference`);
+        t.equal(result.macs, (result.touchedCount * denseConvMacs(g)) / (g.outHeight * g.outWidth), `${label}, frame ${frame}: every touched pixel recomputed`);
+      }
+      engine.dispose();
+    }
+  });
+
   t.test('thresholded deltas defer sub-threshold change exactly like the JS engine, and the dense fallback agrees', async (t) => {
     const random = prng(11);
     for (const groups of [1, 2, 24]) {

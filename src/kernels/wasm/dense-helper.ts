@@ -1,7 +1,8 @@
 /**
- * A second thread for dense convs (keyframes and the dense fallback): a worker that instantiates
- * the same kernels over the same shared wasm memory and computes the lower half of the output rows
- * while the calling thread computes the upper half. Hand-off is two counters in a shared Int32Array
+ * A second thread for dense convs (keyframes and the dense fallback) and large sparse recomputes: a
+ * worker that instantiates the same kernels over the same shared wasm memory and computes the
+ * second half of the output rows (or of the touched-pixel list) while the calling thread computes
+ * the first half. Hand-off is two counters in a shared Int32Array
  * (Atomics.notify/wait), not messages: a dense conv takes milliseconds, a message round trip would
  * cost a noticeable part of that. Until the worker has started, callers simply run every row themselves.
  */
@@ -23,8 +24,13 @@ const enum Slot {
   Count,
 }
 
-const GENERAL = 0;
-const DEPTHWISE = 1;
+/** What the two threads split: output rows of a dense conv, or a range of the touched list (`assembly/recompute.ts`). */
+export enum HelperJob {
+  DenseGeneral,
+  DenseDepthwise,
+  RecomputeGeneral,
+  RecomputeDepthwise,
+}
 /** A worker that does not answer within this time is considered dead (it never should). */
 const TIMEOUT_MS = 10_000;
 
@@ -38,9 +44,13 @@ let seen = 0;
 for (;;) {
   Atomics.wait(control, ${Slot.Requested}, seen);
   seen = Atomics.load(control, ${Slot.Requested});
-  const header = control[${Slot.Header}], start = control[${Slot.RowStart}], end = control[${Slot.RowEnd}];
-  if (control[${Slot.Kind}] === ${DEPTHWISE}) kernels.convDenseDepthwise(header, start, end);
-  else kernels.convDenseGeneral(header, start, end, control[${Slot.Scratch}]);
+  const header = control[${Slot.Header}], start = control[${Slot.RowStart}], end = control[${Slot.RowEnd}], scratch = control[${Slot.Scratch}];
+  switch (control[${Slot.Kind}]) {
+    case ${HelperJob.DenseGeneral}: kernels.convDenseGeneral(header, start, end, scratch); break;
+    case ${HelperJob.DenseDepthwise}: kernels.convDenseDepthwise(header, start, end); break;
+    case ${HelperJob.RecomputeGeneral}: kernels.recomputeGeneral(header, start, end, scratch); break;
+    case ${HelperJob.RecomputeDepthwise}: kernels.recomputeDepthwise(header, start, end); break;
+  }
   Atomics.store(control, ${Slot.Done}, seen);
   Atomics.notify(control, ${Slot.Done});
 }
@@ -71,6 +81,11 @@ export class DenseHelper {
     });
   }
 
+  /** Jobs handed to the worker so far (for tests and diagnostics). */
+  get jobCount(): number {
+    return this.jobs;
+  }
+
   /** Whether the worker has started (before that, `run` does all rows on the calling thread). */
   get ready(): boolean {
     return this.failure === undefined && Atomics.load(this.control, Slot.Ready) === 1;
@@ -85,34 +100,42 @@ export class DenseHelper {
   }
 
   /**
-   * Dense conv of one engine over `outHeight` rows: the worker takes the lower rows (with its own
-   * scratch), this thread the upper ones; returns when both are done.
+   * One engine's job over `count` rows (or touched pixels): the worker takes the second half (with
+   * its own scratch), this thread the first; returns when both are done.
    */
-  run(depthwise: boolean, header: number, outHeight: number, ownScratch: number, helperScratch: number): void {
-    const { kernels } = this.runtime;
-    if (!this.ready || outHeight < 2) {
-      if (depthwise) kernels.convDenseDepthwise(header, 0, outHeight);
-      else kernels.convDenseGeneral(header, 0, outHeight, ownScratch);
+  run(kind: HelperJob, header: number, count: number, ownScratch: number, helperScratch: number): void {
+    if (!this.ready || count < 2) {
+      runJob(this.runtime, kind, header, 0, count, ownScratch);
       return;
     }
-    const split = outHeight >> 1;
+    const split = count >> 1;
     const c = this.control;
-    c[Slot.Kind] = depthwise ? DEPTHWISE : GENERAL;
+    c[Slot.Kind] = kind;
     c[Slot.Header] = header;
     c[Slot.RowStart] = split;
-    c[Slot.RowEnd] = outHeight;
+    c[Slot.RowEnd] = count;
     c[Slot.Scratch] = helperScratch;
     const job = ++this.jobs;
     Atomics.store(c, Slot.Requested, job);
     Atomics.notify(c, Slot.Requested);
-    if (depthwise) kernels.convDenseDepthwise(header, 0, split);
-    else kernels.convDenseGeneral(header, 0, split, ownScratch);
+    runJob(this.runtime, kind, header, 0, split, ownScratch);
     const started = Date.now();
     for (let done = Atomics.load(c, Slot.Done); done !== job; done = Atomics.load(c, Slot.Done)) {
       Atomics.wait(c, Slot.Done, done, 100);
       if (this.failure) throw new Error(`wasm dense helper thread failed: ${this.failure.message}`);
       if (Date.now() - started > TIMEOUT_MS) throw new Error('wasm dense helper thread did not answer');
     }
+  }
+}
+
+/** A job's range on the calling thread (the worker's twin is in `WORKER_SOURCE`). */
+export function runJob(runtime: WasmRuntime, kind: HelperJob, header: number, start: number, end: number, scratch: number): void {
+  const { kernels } = runtime;
+  switch (kind) {
+    case HelperJob.DenseGeneral: return kernels.convDenseGeneral(header, start, end, scratch);
+    case HelperJob.DenseDepthwise: return kernels.convDenseDepthwise(header, start, end);
+    case HelperJob.RecomputeGeneral: return kernels.recomputeGeneral(header, start, end, scratch);
+    case HelperJob.RecomputeDepthwise: return kernels.recomputeDepthwise(header, start, end);
   }
 }
 

@@ -20,8 +20,9 @@ export interface WasmKernelExports {
   clearTouched(header: number): void;
   scatterGeneral(header: number, activeCount: number): number;
   scatterDepthwise(header: number, activeCount: number): number;
-  recomputeGeneral(header: number, activeCount: number, scratch: number): number;
-  recomputeDepthwise(header: number, activeCount: number): number;
+  markTouched(header: number, activeCount: number): number;
+  recomputeGeneral(header: number, from: number, to: number, scratch: number): void;
+  recomputeDepthwise(header: number, from: number, to: number): void;
   activate(src: number, dst: number, count: number, kind: number, alpha: number): void;
   activateTouched(header: number, kind: number, alpha: number): void;
 }

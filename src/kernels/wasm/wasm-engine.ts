@@ -13,7 +13,7 @@ import { convKind, denseConvMacs, type ConvGeometry } from '../geometry.js';
 import { engineLayout, isDepthwise, writeHeader, type EngineLayout } from './engine-layout.js';
 import type { WasmRuntime } from './kernel-module.js';
 import { acquireWeights, releaseWeights } from './weight-store.js';
-import type { DenseHelper } from './dense-helper.js';
+import { HelperJob, runJob, type DenseHelper } from './dense-helper.js';
 import { Field } from './assembly/header.js';
 
 /** The activations the wasm `activate` kernel computes (SIMD); the others run in JavaScript. */
@@ -33,9 +33,10 @@ interface Views {
 }
 
 /**
- * Dense convs smaller than this run on one thread: a hand-off to the helper costs about 15-20 µs
- * (measured on the 2-core dev machine); a 2M multiply-add conv takes about 130 µs on one thread, so
- * splitting it saves about 50 µs, and below that the margin shrinks to nothing.
+ * Jobs (dense convs, sparse recomputes) with fewer multiply-adds than this run on one thread: a
+ * hand-off to the helper costs about 15-20 µs (measured on the 2-core dev machine); a 2M
+ * multiply-add conv takes about 130 µs on one thread, so splitting it saves about 50 µs, and below
+ * that the margin shrinks to nothing.
  */
 const HELPER_MIN_MACS = 2_000_000;
 
@@ -65,12 +66,14 @@ export class WasmConvEngine implements ConvEngine {
   /** The wasm activation kernel's code for this layer's activation, or undefined to apply it in JS. */
   private readonly activationCode: number | undefined;
   private readonly recompute: boolean;
+  private readonly pointwise: boolean;
   private views: Views;
   private disposed = false;
 
   /**
-   * `helper`: a second thread for the dense conv, used when the layer has at least
-   * `HELPER_MIN_MACS` multiply-adds (below that the hand-off costs more than it saves).
+   * `helper`: a second thread for dense convs and, on pointwise layers, large sparse updates (which
+   * it recomputes rather than scatters, so that the threads write disjoint output pixels), each when
+   * the job has at least `HELPER_MIN_MACS` multiply-adds.
    */
   constructor(
     private readonly runtime: WasmRuntime,
@@ -81,7 +84,8 @@ export class WasmConvEngine implements ConvEngine {
   ) {
     this.activationCode = ACTIVATION_CODES[activation.kind];
     this.recompute = recomputesTouched(geometry);
-    this.helper = helper && denseConvMacs(geometry) >= HELPER_MIN_MACS ? helper : undefined;
+    this.pointwise = convKind(geometry) === 'pointwise';
+    this.helper = helper;
     this.layout = engineLayout(geometry);
     this.depthwise = isDepthwise(geometry);
     this.inputPixels = geometry.inHeight * geometry.inWidth;
@@ -155,9 +159,14 @@ export class WasmConvEngine implements ConvEngine {
       return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
     }
     let macs: number;
-    if (this.recompute) {
-      const recomputed = this.depthwise ? kernels.recomputeDepthwise(this.header, active) : kernels.recomputeGeneral(this.header, active, this.base + this.layout.denseScratch);
-      macs = recomputed * (denseConvMacs(g) / (g.outHeight * g.outWidth));
+    const pixelMacs = denseConvMacs(g) / (g.outHeight * g.outWidth);
+    // A pointwise layer's touched pixels are its active pixels: recomputing them costs the same
+    // multiply-adds as scattering, and splits across two threads without write conflicts.
+    const splitPointwise = this.helper !== undefined && this.pointwise && active * pixelMacs >= HELPER_MIN_MACS;
+    if (this.recompute || splitPointwise) {
+      const touched = kernels.markTouched(this.header, active);
+      this.runSplit(this.depthwise ? HelperJob.RecomputeDepthwise : HelperJob.RecomputeGeneral, touched, touched * pixelMacs);
+      macs = touched * pixelMacs;
     } else {
       const taps = this.depthwise ? kernels.scatterDepthwise(this.header, active) : kernels.scatterGeneral(this.header, active);
       macs = taps * g.inChannels * (g.outChannels / g.groups);
@@ -212,12 +221,14 @@ export class WasmConvEngine implements ConvEngine {
   }
 
   private denseConv(): void {
-    const { kernels } = this.runtime;
-    const rows = this.geometry.outHeight;
+    this.runSplit(this.depthwise ? HelperJob.DenseDepthwise : HelperJob.DenseGeneral, this.geometry.outHeight, denseConvMacs(this.geometry));
+  }
+
+  /** A job over `count` rows or touched pixels: on two threads when there is a helper and enough work. */
+  private runSplit(kind: HelperJob, count: number, macs: number): void {
     const scratch = this.base + this.layout.denseScratch;
-    if (this.helper) this.helper.run(this.depthwise, this.header, rows, scratch, scratch + this.layout.denseScratchBytes);
-    else if (this.depthwise) kernels.convDenseDepthwise(this.header, 0, rows);
-    else kernels.convDenseGeneral(this.header, 0, rows, scratch);
+    if (this.helper && macs >= HELPER_MIN_MACS) this.helper.run(kind, this.header, count, scratch, scratch + this.layout.denseScratchBytes);
+    else runJob(this.runtime, kind, this.header, 0, count, scratch);
   }
 
   private currentViews(): Views {

@@ -4,5 +4,5 @@ export { convDenseGeneral } from './dense';
 export { convDenseDepthwise } from './depthwise';
 export { detectActive, findNonFinite, clearTouched } from './activity';
 export { scatterGeneral, scatterDepthwise } from './scatter';
-export { recomputeGeneral, recomputeDepthwise } from './recompute';
+export { markTouched, recomputeGeneral, recomputeDepthwise } from './recompute';
 export { activate, activateTouched } from './activation';

@@ -6,7 +6,8 @@
  * the scatter does only the active pixels' taps) but none of the scatter's per-(pixel, tap)
  * bookkeeping, which dominates layers with little arithmetic per input pixel: RGB stems (3 input
  * channels) and depthwise convs. The result is the same P (exactly W·Ĩ + b, with no rounding
- * carried over from earlier deltas). Both kernels return the number of output pixels recomputed.
+ * carried over from earlier deltas). `markTouched` lists the output pixels first; the recompute
+ * kernels then take a range of that list, so that two threads can share it (no pixel is written twice).
  */
 import { Field } from './header';
 import { field, pointer } from './fields';
@@ -14,9 +15,8 @@ import { collectReach } from './scatter';
 import { gatherFields, tile1x1, tile4x8 } from './dense';
 import { depthwisePixel } from './depthwise';
 
-/** Any groups; `scratch` as for `convDenseGeneral`. */
-export function recomputeGeneral(header: usize, activeCount: i32, scratch: usize): i32 {
-  const count = markTouched(header, activeCount);
+/** Touched pixels `from..to` of any groups; `scratch` as for `convDenseGeneral`. */
+export function recomputeGeneral(header: usize, from: i32, to: i32, scratch: usize): void {
   const inC = field(header, Field.InChannels);
   const outC = field(header, Field.OutChannels);
   const groups = field(header, Field.Groups);
@@ -35,8 +35,8 @@ export function recomputeGeneral(header: usize, activeCount: i32, scratch: usize
   const depth = taps * inPerGroup;
   const panelBytes8 = <usize>(taps * inPerGroup) << 2;
   const groupPanelBytes = <usize>((outPerGroup >> 3) << 3) * panelBytes8;
-  const last = count - 1;
-  for (let q = 0; q < count; q += 4) {
+  const last = to - 1;
+  for (let q = from; q < to; q += 4) {
     // A short last block repeats its last pixel: recomputing a pixel twice writes the same values.
     const p0 = load<i32>(list + (<usize>q << 2));
     const p1 = load<i32>(list + (<usize>min(q + 1, last) << 2));
@@ -72,12 +72,10 @@ export function recomputeGeneral(header: usize, activeCount: i32, scratch: usize
       }
     }
   }
-  return count;
 }
 
-/** Depthwise (groups = inC = outC). */
-export function recomputeDepthwise(header: usize, activeCount: i32): i32 {
-  const count = markTouched(header, activeCount);
+/** Touched pixels `from..to` of a depthwise layer (groups = inC = outC). */
+export function recomputeDepthwise(header: usize, from: i32, to: i32): void {
   const channels = field(header, Field.InChannels);
   const taps = field(header, Field.KernelHeight) * field(header, Field.KernelWidth);
   const weights = pointer(header, Field.Weights);
@@ -86,15 +84,14 @@ export function recomputeDepthwise(header: usize, activeCount: i32): i32 {
   const tapOffsets = pointer(header, Field.TapOffsets);
   const list = pointer(header, Field.TouchedList);
   const pixelBytes = <usize>channels << 2;
-  for (let q = 0; q < count; q++) {
+  for (let q = from; q < to; q++) {
     const p = load<i32>(list + (<usize>q << 2));
     depthwisePixel(inputOf(header, p, channels), projection + <usize>p * pixelBytes, 0, channels, weights, pixelBytes, tapOffsets, taps, bias);
   }
-  return count;
 }
 
-/** The touched list: every output pixel some active pixel reaches through some tap. */
-function markTouched(header: usize, activeCount: i32): i32 {
+/** The touched list: every output pixel some active pixel reaches through some tap; returns its length. */
+export function markTouched(header: usize, activeCount: i32): i32 {
   const activePixels = pointer(header, Field.ActivePixels);
   const reach = pointer(header, Field.Reach);
   for (let k = 0; k < activeCount; k++) collectReach(header, load<i32>(activePixels + (<usize>k << 2)), reach);
