@@ -26,12 +26,17 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
   let active = 0;
   if (useCandidates) {
     const candidates = pointer(header, Field.Candidates);
+    // Without a border (1x1 convs), Ĩ is laid out like the input: no row, so no integer division.
+    const unpadded = paddedW == inW && padTop == 0 && padLeft == 0;
     for (let k = 0; k < candidateCount; k++) {
       const pixel = load<i32>(candidates + (<usize>k << 2));
-      const iy = pixel / inW;
-      const ix = pixel - iy * inW;
+      let padded = pixel;
+      if (!unpadded) {
+        const iy = pixel / inW;
+        padded = (iy + padTop) * paddedW + pixel - iy * inW + padLeft;
+      }
       const now = staged + <usize>pixel * pixelBytes;
-      const kept = integrated + <usize>((iy + padTop) * paddedW + ix + padLeft) * pixelBytes;
+      const kept = integrated + <usize>padded * pixelBytes;
       if (!changed(now, kept, channels, threshold)) continue;
       integrate(now, kept, deltas + <usize>active * pixelBytes, channels);
       store<i32>(activePixels + (<usize>active << 2), pixel);
