@@ -1,4 +1,14 @@
 /** Timing helpers for benchmarks: medians over repeated runs after a warm-up, never single shots. */
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * Relaxed SIMD (fused multiply-add) is on by default from Node 22; Node 20 has it behind a flag.
+ * Benchmarks turn it on so that they measure what current Node runs (the kernels pick it up through
+ * `instructionSet: 'auto'`); it must happen before the kernels are first compiled.
+ */
+export function enableRelaxedSimd(): void {
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
 
 export interface Timing {
   readonly medianMs: number;
