@@ -47,8 +47,14 @@ if (!status.available) {
       let worst = 0;
       for (let i = 0; i < js.length; i++) worst = Math.max(worst, relativeError(wasm[i]!.data, js[i]!.data));
       t.ok(worst <= 1e-5, `τ=${threshold}: largest relative error ${worst.toExponential(2)}`);
-      const macs = (maps: FeatureMap[]) => maps.map((m) => m.stats.map((s) => s.macs).join(',')).join(';');
-      t.equal(macs(wasm), macs(js), `τ=${threshold}: identical multiply-add counts in every layer's stats`);
+      // The stem (3 input channels) recomputes its touched outputs on wasm instead of scattering, by
+      // design: its active pixels are the same, its multiply-adds are not, and its outputs differ in
+      // rounding, which at τ = 0 can flip a later pixel between "changed" and "unchanged".
+      const stemActive = (maps: FeatureMap[]) => maps.map((m) => m.stats[0]!.activeFraction).join();
+      t.equal(stemActive(wasm), stemActive(js), `τ=${threshold}: identical active pixels in the stem`);
+      const laterMacs = (maps: FeatureMap[]) => maps.reduce((n, m) => n + m.stats.slice(1).reduce((k, s) => k + s.macs, 0), 0);
+      const ratio = laterMacs(wasm) / laterMacs(js);
+      t.ok(Math.abs(ratio - 1) < 0.01, `τ=${threshold}: the scattering layers' multiply-adds within 1% of the JS backend's (ratio ${ratio.toFixed(4)})`);
     }
   });
 }
