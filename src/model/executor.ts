@@ -13,12 +13,21 @@ import type { OnnxGraph } from './graph.js';
 import { asTensor, tensorValue, type Value } from './layout.js';
 import { importNode } from './operators.js';
 import type { FrameContext, GraphStep } from './step.js';
+import { checkThresholdMode, modelInputScale, RelativeScales, type ThresholdMode } from './threshold-mode.js';
 
 export interface ModelOperatorOptions {
   /** Default τ of every conv and fully-connected layer (0, the default, is exact). */
   readonly threshold?: number;
-  /** τ per node name (see `OnnxModel.layers`), overriding `threshold`. */
+  /** τ per node name (see `OnnxModel.layers`), overriding `threshold`, in the units of `thresholdMode`. */
   readonly thresholds?: Readonly<Record<string, number>>;
+  /**
+   * `'absolute'` (default): τ is in the units of each layer's own input. `'relative'`: a layer's τ
+   * is `threshold · s(its input) / s(model input)` (or the node's `thresholds` entry instead of
+   * `threshold`), `s` the 99th percentile over pixels of max_c |x|, both measured on the
+   * subscription's first frame; at the network input it equals the absolute τ. A uniform first
+   * frame makes the subscription exact. See src/model/threshold-mode.ts.
+   */
+  readonly thresholdMode?: ThresholdMode;
   /** Recompute densely every N frames (counting from the subscription's first); default: only the first. */
   readonly keyframeEvery?: number;
   /** Kernel backend of the RRM layers (default: the plain-JS backend). */
@@ -49,6 +58,8 @@ export interface ModelOutput {
 interface ExecutorState {
   readonly nodeStates: unknown[];
   count: number;
+  /** s(model input) of this subscription's first frame (relative thresholds only). */
+  inputScale: number | undefined;
 }
 
 export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput> {
@@ -59,6 +70,8 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
   if (unknown.length > 0) {
     throw new RrmInputError(`thresholds: no Conv/Gemm/MatMul node named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
   }
+  const mode = checkThresholdMode(options.thresholdMode);
+  const relative = mode === 'relative' ? new RelativeScales() : undefined;
   const keyframeEvery = options.keyframeEvery;
   if (keyframeEvery !== undefined && !(Number.isInteger(keyframeEvery) && keyframeEvery > 0)) {
     throw new RrmInputError(`keyframeEvery must be a positive integer, got ${keyframeEvery}`);
@@ -69,6 +82,7 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
       backend: options.backend ?? jsBackend,
       denseFraction: options.denseFraction,
       thresholdFor: (n) => thresholds[n.name] ?? threshold,
+      thresholdScale: relative?.layerScale,
       traces: (n) => options.traceLayers?.includes(n.name) ?? false,
     }),
   );
@@ -76,10 +90,11 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
   const input = graph.input;
 
   return mapWithState<ExecutorState, FeatureMap, ModelOutput>(
-    () => ({ nodeStates: steps.map((s) => s.createState()), count: 0 }),
+    () => ({ nodeStates: steps.map((s) => s.createState()), count: 0, inputScale: undefined }),
     (state, map) => {
       assertFeatureMap(`model input '${input.name}'`, map);
       checkInputShape(graph, map);
+      if (relative) relative.reference = state.inputScale ??= modelInputScale(map);
       const keyframe = map.keyframe || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
       state.count++;
       const frame: FrameContext = {

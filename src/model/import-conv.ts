@@ -60,6 +60,7 @@ export function importConv(node: OnnxNode, ctx: ImportContext): GraphStep {
     activation: fused?.activation ?? 'none',
     leakyReluAlpha: fused?.alpha ?? 0.01,
     threshold: ctx.thresholdFor(node),
+    ...(ctx.thresholdScale ? { thresholdScale: ctx.thresholdScale } : {}),
     ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
     backend: ctx.backend,
     traceActivity: ctx.traces(node),

@@ -82,6 +82,7 @@ export function importLinear(node: OnnxNode, ctx: ImportContext): GraphStep<Line
         activation: fused?.activation ?? 'none',
         leakyReluAlpha: fused?.alpha ?? 0.01,
         threshold: ctx.thresholdFor(node),
+        ...(ctx.thresholdScale ? { thresholdScale: ctx.thresholdScale } : {}),
         ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
         backend: ctx.backend,
         reuseOutput: true,

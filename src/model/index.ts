@@ -11,6 +11,7 @@
  */
 export { loadOnnx, type OnnxModel, type LoadOnnxOptions } from './model.js';
 export type { ModelOutput, ModelOperatorOptions, OutputTensor } from './executor.js';
+export { THRESHOLD_MODES, type ThresholdMode } from './threshold-mode.js';
 export type { PreprocessOptions } from './preprocess.js';
 export type { ValueInfo } from './graph.js';
 export type { Tensor } from './tensor.js';

@@ -30,6 +30,11 @@ export interface ImportContext {
   readonly backend: KernelBackend;
   readonly denseFraction: number | undefined;
   thresholdFor(node: OnnxNode): number;
+  /**
+   * Relative thresholds: the factor a conv/fc layer's τ is multiplied by, measured on its first
+   * input (`RrmLayerConfig.thresholdScale`); undefined for absolute thresholds.
+   */
+  readonly thresholdScale: ((input: FeatureMap) => number) | undefined;
   /** Whether the node records which input pixels it integrated (`LayerStats.activity`). */
   traces(node: OnnxNode): boolean;
 }

@@ -97,6 +97,7 @@ if (absent.length > 0) {
     const frames = await readFrames(VIDEO, FRAMES, { width: 28, height: 28, pixelFormat: 'gray' });
     const { model, maps, reference } = await prepare('mnist.onnx', frames, {});
     checkExact(t, 'mnist (JS backend)', await run(model, maps, {}), reference);
+    checkExact(t, 'mnist, relative thresholds (JS backend)', await run(model, maps, { thresholdMode: 'relative' }), reference);
   });
 
   t.test('UltraFace on 100 real 320x240 frames', async (t) => {
@@ -104,6 +105,7 @@ if (absent.length > 0) {
     for (const name of ['ultraface-slim-320.onnx', 'ultraface-rfb-320.onnx']) {
       const { model, maps, reference } = await prepare(name, frames, { mean: 127, scale: 1 / 128 });
       checkExact(t, `${name} τ=0 (${backend.name} backend)`, await run(model, maps, { backend }), reference);
+      checkExact(t, `${name} relative τ=0 (${backend.name} backend)`, await run(model, maps, { backend, thresholdMode: 'relative' }), reference);
     }
   });
 
