@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { jsBackend } from '../kernels/js-backend.js';
 import { createWasmBackend } from '../kernels/wasm/wasm-backend.js';
 import type { KernelBackend } from '../kernels/backend.js';
+import { THRESHOLD_MODES, type ThresholdMode } from '../model/threshold-mode.js';
 import type { PreprocessOptions } from '../model/preprocess.js';
 import { UsageError } from './errors.js';
 
@@ -17,6 +18,7 @@ export const MODEL_OPTIONS = {
   backend: { type: 'string' },
   threads: { type: 'string' },
   'max-frames': { type: 'string' },
+  'threshold-mode': { type: 'string' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -83,18 +85,40 @@ export function backendOption(values: ParsedValues): KernelBackend {
   throw new UsageError(`--backend ${String(name)}: expected wasm or js`);
 }
 
-/** `--thresholds file.json`: `{ "thresholds": { layer: τ } }` as `tune` writes it, or a plain `{ layer: τ }`. */
-export async function readThresholds(path: string): Promise<Record<string, number>> {
+/** `--threshold-mode absolute|relative`, undefined when not given. */
+export function thresholdModeOption(values: ParsedValues): ThresholdMode | undefined {
+  const value = values['threshold-mode'];
+  if (value === undefined) return undefined;
+  if (!THRESHOLD_MODES.includes(value as ThresholdMode)) throw new UsageError(`--threshold-mode ${String(value)}: expected ${THRESHOLD_MODES.join(' or ')}`);
+  return value as ThresholdMode;
+}
+
+export interface ThresholdsFile {
+  readonly thresholds: Record<string, number>;
+  /** The units the thresholds are in, when the file says (`tune` writes it). */
+  readonly thresholdMode: ThresholdMode | undefined;
+}
+
+/**
+ * `--thresholds file.json`: `{ "thresholds": { layer: τ }, "thresholdMode": ... }` as `tune` writes
+ * it, or a plain `{ layer: τ }`.
+ */
+export async function readThresholds(path: string): Promise<ThresholdsFile> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
     throw new UsageError(`--thresholds ${path}: ${(error as Error).message}`);
   }
-  const table = (parsed as { thresholds?: unknown }).thresholds ?? parsed;
+  const wrapped = typeof parsed === 'object' && parsed !== null && 'thresholds' in parsed;
+  const table = wrapped ? (parsed as { thresholds: unknown }).thresholds : parsed;
   if (typeof table !== 'object' || table === null) throw new UsageError(`--thresholds ${path}: expected an object of layer names to thresholds`);
   for (const [layer, tau] of Object.entries(table)) {
     if (typeof tau !== 'number' || !(tau >= 0)) throw new UsageError(`--thresholds ${path}: layer ${layer} has threshold ${JSON.stringify(tau)}, expected a number >= 0`);
   }
-  return table as Record<string, number>;
+  const mode = wrapped ? (parsed as { thresholdMode?: unknown }).thresholdMode : undefined;
+  if (mode !== undefined && !THRESHOLD_MODES.includes(mode as ThresholdMode)) {
+    throw new UsageError(`--thresholds ${path}: thresholdMode ${JSON.stringify(mode)}, expected ${THRESHOLD_MODES.map((m) => `"${m}"`).join(' or ')}`);
+  }
+  return { thresholds: table as Record<string, number>, thresholdMode: mode as ThresholdMode | undefined };
 }

@@ -84,6 +84,34 @@ t.test('tune writes per-layer thresholds that run --thresholds then honours', { 
   t.ok(worst <= 0.01 + 1e-6, `the same clip at the tuned thresholds deviates ${worst}`);
 });
 
+t.test('tune --threshold-mode relative writes relative thresholds; run takes the mode from the file and rejects a contradicting flag', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+  const thresholds = join(dir, 'relative.json');
+  const tuned = cli('tune', '--model', model, '--input', clip, '--max-deviation', '0.01', '--out', thresholds, '--frames', '15', '--backend', 'js', '--threshold-mode', 'relative');
+  t.equal(tuned.status, 0, tuned.stderr);
+  t.match(tuned.stdout, /relative thresholds/);
+  const file = JSON.parse(readFileSync(thresholds, 'utf8'));
+  t.equal(file.thresholdMode, 'relative');
+  t.ok(file.deviation <= 0.01, `calibration deviation ${file.deviation} within the bound`);
+  t.ok(Object.values(file.thresholds).some((tau) => (tau as number) > 0), 'some layer got a threshold above 0');
+  const json = join(dir, 'relative-run.json');
+  const run = cli('run', '--model', model, '--input', clip, '--thresholds', thresholds, '--compare-dense', '--json', json, '--max-frames', '15', '--backend', 'js');
+  t.equal(run.status, 0, run.stderr);
+  const record = JSON.parse(readFileSync(json, 'utf8'));
+  t.equal(record.thresholdMode, 'relative', 'run used the mode the thresholds were tuned in');
+  const worst = Math.max(...record.frames.map((f: { deviation: { logits: number } }) => f.deviation.logits));
+  t.ok(worst <= 0.01 + 1e-6, `the same clip at the tuned thresholds deviates ${worst}`);
+  // The same thresholds read as absolute would mean something else: refuse rather than guess.
+  const contradicting = cli('run', '--model', model, '--input', clip, '--thresholds', thresholds, '--threshold-mode', 'absolute', '--max-frames', '3', '--backend', 'js');
+  t.equal(contradicting.status, 1);
+  t.match(contradicting.stderr, /--threshold-mode absolute: .*relative\.json holds relative thresholds/);
+  // --threshold-mode relative with τ = 0 stays exact.
+  const exactJson = join(dir, 'relative-exact.json');
+  const exact = cli('run', '--model', model, '--input', clip, '--threshold-mode', 'relative', '--compare-dense', '--json', exactJson, '--max-frames', '10', '--backend', 'js');
+  t.equal(exact.status, 0, exact.stderr);
+  const exactWorst = Math.max(...JSON.parse(readFileSync(exactJson, 'utf8')).frames.map((f: { deviation: { logits: number } }) => f.deviation.logits));
+  t.ok(exactWorst < 1e-4, `relative τ = 0 deviates ${exactWorst}`);
+});
+
 t.test('mistakes print one clear line and exit non-zero, without a stack trace', async (t) => {
   const cases: [string[], RegExp][] = [
     [['run', '--model', join(dir, 'missing.onnx'), '--input', clip], /rx-rrm run: cannot read ONNX model .*missing\.onnx/],
@@ -92,6 +120,8 @@ t.test('mistakes print one clear line and exit non-zero, without a stack trace',
     [['run', '--model', model, '--input', 'tcp://127.0.0.1:1'], /rx-rrm run: .*(ECONNREFUSED|connect)/i],
     [['run', '--model', model, '--input', clip, '--size', 'big'], /--size big: expected WIDTHxHEIGHT/],
     [['run', '--model', model, '--input', clip, '--threads', '3'], /--threads 3: expected 1, 2 or auto/],
+    [['run', '--model', model, '--input', clip, '--threshold-mode', 'relatve'], /--threshold-mode relatve: expected absolute or relative/],
+    [['tune', '--model', model, '--input', clip, '--max-deviation', '0.01', '--out', join(dir, 'x.json'), '--threshold-mode', 'rel'], /--threshold-mode rel: expected absolute or relative/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];
   for (const [args, message] of cases) {

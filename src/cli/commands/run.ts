@@ -4,17 +4,20 @@ import { parseArgs } from 'node:util';
 import { concatMap, lastValueFrom, map, share, take, tap, zip, type Observable } from 'rxjs';
 import { loadOnnx } from '../../model/model.js';
 import type { ModelOutput } from '../../model/executor.js';
+import type { ThresholdMode } from '../../model/threshold-mode.js';
 import { writeActivityPlot } from '../../report/activity-plot.js';
 import { formatSummary, summarize, type FrameRecord } from '../../report/run-summary.js';
 import type { Frame } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { openInput } from '../input.js';
-import { backendOption, MODEL_OPTIONS, optionalNumber, parseSize, preprocessOptions, readThresholds, requireString } from '../model-options.js';
+import { backendOption, MODEL_OPTIONS, optionalNumber, parseSize, preprocessOptions, readThresholds, requireString, thresholdModeOption } from '../model-options.js';
 import { detectorFor, OverlaySink } from '../overlay-sink.js';
 import { createProgress } from '../progress.js';
 
 export const RUN_USAGE = `rx-rrm run --model m.onnx --input <video | image folder | camera[:device] | tcp://host:port | tcp-listen://host:port | ws://host:port/path>
   --threshold τ | --thresholds file.json   per-layer thresholds (0 = exact; default 0)
+  --threshold-mode absolute|relative       τ in each layer's input units, or relative to its input's magnitude
+                                           (default: the file's mode, else absolute)
   --keyframe-every N                       dense recompute every N frames
   --size WxH                               decode at this size (the model's input size is applied after)
   --mean M --scale S --std D               input = (byte − M) · S / D, one value or per channel (default scale 1/255)
@@ -52,7 +55,9 @@ export async function runCommand(args: string[]): Promise<void> {
   const modelPath = requireString(values, 'model', 'the ONNX model to run');
   const inputSpec = requireString(values, 'input', 'a video file, image folder, camera[:device], tcp://host:port or ws://host:port/path');
   const threshold = optionalNumber(values, 'threshold', (n) => n >= 0, 'a threshold >= 0') ?? 0;
-  const thresholds = values.thresholds ? await readThresholds(values.thresholds) : undefined;
+  const file = values.thresholds ? await readThresholds(values.thresholds) : undefined;
+  const thresholds = file?.thresholds;
+  const thresholdMode = modeOf(thresholdModeOption(values), file?.thresholdMode, values.thresholds);
   const keyframeEvery = optionalNumber(values, 'keyframe-every', (n) => Number.isInteger(n) && n > 0, 'a positive whole number');
   const maxFrames = optionalNumber(values, 'max-frames', (n) => Number.isInteger(n) && n > 0, 'a positive whole number');
   const backend = backendOption(values);
@@ -68,7 +73,7 @@ export async function runCommand(args: string[]): Promise<void> {
   const overlay = values.overlay ? new OverlaySink(values.overlay, overlayLayer!, detectorFor(model)) : undefined;
   const rrm = (overlay ? frames.pipe(tap((frame) => overlay.remember(frame))) : frames).pipe(
     preprocess,
-    model.operator({ threshold, ...(thresholds ? { thresholds } : {}), ...(keyframeEvery ? { keyframeEvery } : {}), ...(overlayLayer ? { traceLayers: [overlayLayer] } : {}), backend }),
+    model.operator({ threshold, thresholdMode, ...(thresholds ? { thresholds } : {}), ...(keyframeEvery ? { keyframeEvery } : {}), ...(overlayLayer ? { traceLayers: [overlayLayer] } : {}), backend }),
   );
   const dense = values['compare-dense'] ? frames.pipe(preprocess, model.operator({ keyframeEvery: 1, backend })) : undefined;
 
@@ -120,7 +125,7 @@ export async function runCommand(args: string[]): Promise<void> {
   if (dense) for (const [name, value] of Object.entries(worstDeviation)) console.log(`deviation of ${name}: max ${value.toExponential(2)}`);
   console.log(`(frames/s count the model's compute only; the whole run took ${(wallMs / 1000).toFixed(1)} s with decoding${dense ? ' and the dense comparison' : ''})`);
   if (values.json) {
-    await writeFile(values.json, JSON.stringify({ model: modelPath, input: inputSpec, threshold, thresholds, summary, frames: records }, null, 1));
+    await writeFile(values.json, JSON.stringify({ model: modelPath, input: inputSpec, threshold, thresholdMode, thresholds, summary, frames: records }, null, 1));
     console.log(`per-frame records: ${values.json}`);
   }
   if (overlay) console.log(`overlay video: ${values.overlay} (layer ${overlayLayer}${overlay.detects ? ', detected faces boxed' : ''})`);
@@ -128,6 +133,14 @@ export async function runCommand(args: string[]): Promise<void> {
     await writeActivityPlot(values.plot, frameRecords);
     console.log(`activity plot: ${values.plot}`);
   }
+}
+
+/** The mode of `--threshold-mode`, else of the thresholds file, else absolute; the two must not contradict. */
+function modeOf(flag: ThresholdMode | undefined, fromFile: ThresholdMode | undefined, path: string | undefined): ThresholdMode {
+  if (flag && fromFile && flag !== fromFile) {
+    throw new UsageError(`--threshold-mode ${flag}: ${path} holds ${fromFile} thresholds (tuned in that mode); drop --threshold-mode or retune`);
+  }
+  return flag ?? fromFile ?? 'absolute';
 }
 
 /** Largest absolute difference per graph output. */
