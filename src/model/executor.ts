@@ -23,7 +23,7 @@ export interface ModelOperatorOptions {
   /**
    * `'absolute'` (default): τ is in the units of each layer's own input. `'relative'`: a layer's τ
    * is `threshold · s(its input) / s(model input)` (or the node's `thresholds` entry instead of
-   * `threshold`), `s` the 99th percentile over pixels of max_c |x|, both measured on the
+   * `threshold`), `s` the 99.9th percentile over pixels of max_c |x|, both measured on the
    * subscription's first frame; at the network input it equals the absolute τ. A uniform first
    * frame makes the subscription exact. See src/model/threshold-mode.ts.
    */

@@ -6,6 +6,7 @@
 import { firstValueFrom, from, groupBy, mergeMap, toArray } from 'rxjs';
 import t from 'tap';
 import { loadOnnx, type ModelOperatorOptions, type ModelOutput } from '../../src/model/index.js';
+import { inputScale } from '../../src/layers/input-scale.js';
 import { RrmInputError } from '../../src/layers/validate.js';
 import type { FeatureMap } from '../../src/types.js';
 import { buildModel } from '../helpers/onnx-builder.js';
@@ -49,18 +50,30 @@ const layerInputs = (x: FeatureMap, o: ModelOutput): number[][][] => [rows((p, c
 /** Layer l's integrated input Ĩ = (a − b) / k, from its output. */
 const integrated = (o: ModelOutput, l: number) => rows((p, c) => (at(o, outputs[l]!, p, c) - biases[l]![c]!) / gains[l]![c]!);
 
-// The statistic, written out again: 99th percentile (nearest rank) over pixels of max_c |x|.
-function p99PixelMax(rows: number[][]): number {
+// The statistic, written out again: 99.9th percentile (nearest rank) over pixels of max_c |x|.
+function scaleOf(rows: number[][]): number {
   const maxima = rows.map((r) => Math.max(...r.map(Math.abs))).sort((a, b) => a - b);
-  return maxima[Math.min(maxima.length - 1, Math.floor(0.99 * maxima.length))]!;
+  return maxima[Math.min(maxima.length - 1, Math.floor(0.999 * maxima.length))]!;
 }
+
+t.test('the scale is the 99.9th percentile over pixels of max_c |x|: one outlying pixel does not set it', async (t) => {
+  const [h, w, c] = [40, 40, 5]; // 1600 pixels: the percentile is the second largest pixel maximum
+  const data = Float32Array.from({ length: h * w * c }, () => random() * 2 - 1);
+  const pixelsOf = (d: Float32Array) => Array.from({ length: h * w }, (_, p) => Array.from(d.subarray(p * c, (p + 1) * c)));
+  t.equal(inputScale({ data, channels: c }), Math.fround(scaleOf(pixelsOf(data))));
+  const withOutlier = data.slice();
+  withOutlier[7 * c + 3] = -50;
+  const scale = inputScale({ data: withOutlier, channels: c });
+  t.equal(scale, Math.fround(scaleOf(pixelsOf(withOutlier))));
+  t.ok(scale < 1, `a pixel at -50 moves it by one rank only: ${scale}`);
+});
 
 const frames = changingMaps(random, H, W, C, 40, 0.3);
 const TAU = 0.05;
 
 t.test("each layer's τ is threshold × s(its first input) / s(the first model input)", async (t) => {
   const dense = await run(frames.slice(0, 1), {});
-  const scales = layerInputs(frames[0]!, dense[0]!).map(p99PixelMax);
+  const scales = layerInputs(frames[0]!, dense[0]!).map(scaleOf);
   const expected = scales.map((s) => (TAU * s) / scales[0]!);
   t.ok(expected.slice(1).every((tau, l) => Math.abs(tau / expected[l]! - 1) > 0.2), `scales differ enough from layer to layer to tell the modes apart: ${expected}`);
   // A step of (1 ± 1%)·τ_l at one pixel of layer l's input, upstream layers exact.
@@ -82,7 +95,7 @@ t.test("each layer's τ is threshold × s(its first input) / s(the first model i
 
 t.test('per-layer thresholds override in relative units', async (t) => {
   const dense = await run(frames.slice(0, 1), {});
-  const scales = layerInputs(frames[0]!, dense[0]!).map(p99PixelMax);
+  const scales = layerInputs(frames[0]!, dense[0]!).map(scaleOf);
   const tau2 = (0.2 * scales[1]!) / scales[0]!; // conv2 at 0.2 relative, the others exact
   for (const [factor, integrates] of [[0.99, false], [1.01, true]] as const) {
     const step = { ...frames[0]!, index: 1, data: frames[0]!.data.slice() };
@@ -94,7 +107,7 @@ t.test('per-layer thresholds override in relative units', async (t) => {
 
 t.test('the bounded-error rule holds per layer: |I − Ĩ| ≤ τ_l after every frame, and the bound is reached', async (t) => {
   const dense = await run(frames.slice(0, 1), {});
-  const scales = layerInputs(frames[0]!, dense[0]!).map(p99PixelMax);
+  const scales = layerInputs(frames[0]!, dense[0]!).map(scaleOf);
   const bound = scales.map((s) => (TAU * s) / scales[0]!);
   // conv1 exact, so conv2 sees a smoothly drifting input; conv3 and fc see their upstream's jumps.
   const results = await run(frames, { threshold: TAU, thresholdMode: 'relative', thresholds: { conv1: 0 } });
