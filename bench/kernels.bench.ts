@@ -14,7 +14,7 @@ import { denseConvMacs, resolveWindow, type ConvGeometry } from '../src/kernels/
 import { jsBackend } from '../src/kernels/js-backend.js';
 import { packConvWeights } from '../src/kernels/pack.js';
 import { createWasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
-import { denseHelper } from '../src/kernels/wasm/dense-helper.js';
+import { helperThread } from '../src/kernels/wasm/helper-thread.js';
 import { loadWasmRuntime } from '../src/kernels/wasm/kernel-module.js';
 
 const { onnx } = onnxProto;
@@ -140,7 +140,7 @@ async function denseTable(layer: Layer): Promise<{ wasmMs: number; relaxedMs: nu
 async function waitForHelpers(): Promise<void> {
   for (const set of ['simd', 'relaxed-simd'] as const) {
     const loaded = loadWasmRuntime(set, true);
-    if ('runtime' in loaded) await denseHelper(loaded.runtime).whenReady();
+    if ('runtime' in loaded) await helperThread(loaded.runtime).whenReady();
   }
 }
 

@@ -32,7 +32,7 @@ for (const { file, features, shared } of variants) {
     // JS owns the memory (and its allocator): the kernels are plain functions over it, with no AS heap.
     '--importMemory',
     '--initialMemory', '1',
-    // Shared: a helper thread runs kernels over the same memory (see src/kernels/wasm/dense-helper.ts).
+    // Shared: a helper thread runs kernels over the same memory (see src/kernels/wasm/helper-thread.ts).
     ...(shared ? ['--sharedMemory', '--maximumMemory', '65536'] : []),
     '--noAssert',
     // WASM_NAMES=1 keeps function names, so CPU profiles name the kernels instead of wasm-function[N].

@@ -7,6 +7,7 @@
  *   delta item:  active pixels p where max_c |I − Ĩ| > τ;  P += W·(I − Ĩ) at p;  Ĩ = I at p
  *   emitted:     f(P), recomputed only at the output pixels P changed in
  */
+import { activatePixels } from '../kernels/activation.js';
 import type { ConvEngine, KernelBackend, PreparedWeights } from '../kernels/backend.js';
 import { denseConvMacs, type ConvGeometry } from '../kernels/geometry.js';
 import type { Activation, ActivityTrace, FeatureMap, LayerStats } from '../types.js';
@@ -48,7 +49,10 @@ export interface RrmLayerState {
   engine: ConvEngine | undefined;
   /** The `data` of the last input consumed: `changes.since` must be this array to be trusted. */
   lastInput: Float32Array | undefined;
-  /** The last emitted output, never mutated: the next output starts as its copy. */
+  /**
+   * The last emitted output: never mutated afterwards (the next output starts as its copy), except
+   * with `reuseOutput`, where it is the engine's output view itself.
+   */
   lastOutput: Float32Array | undefined;
   /** τ of this subscription (see `RrmLayerConfig.thresholdScale`); set at its first dense input. */
   threshold: number | undefined;
@@ -88,8 +92,8 @@ export class RrmLayer implements Layer<RrmLayerState> {
       state.geometry = geometry;
       fresh = true;
       // Creating an engine may grow wasm memory, which detaches views on it: an input that was a
-      // view would now read as empty. Fused graphs hand fresh layers copies (see `emit`), so this
-      // means that contract was broken, and computing on would silently give zeros.
+      // view would now read as empty. Fused graphs hand fresh layers copies (see `wholeOutput`), so
+      // this means that contract was broken, and computing on would silently give zeros.
       if (map.data.length !== map.height * map.width * map.channels) throw new Error(`${name}: the input map was detached by wasm memory growth`);
     }
     const engine = state.engine!;
@@ -125,7 +129,8 @@ export class RrmLayer implements Layer<RrmLayerState> {
         changes = { since: previous, pixels: new Int32Array(0) };
       } else {
         output = previous.slice();
-        copyPixels(engine.output, output, geometry.outChannels, result.touched, result.touchedCount);
+        // The engine's output already holds f(P): copy its touched pixels (the identity activation).
+        activatePixels('none', 0, engine.output, output, geometry.outChannels, result.touched, result.touchedCount);
         changes = { since: previous, pixels: result.touched.slice(0, result.touchedCount) };
       }
       const traced = this.config.traceActivity ? this.trace(geometry, result.activeList ? result.activeList.slice(0, result.activePixels) : 'all') : undefined;
@@ -144,14 +149,6 @@ export class RrmLayer implements Layer<RrmLayerState> {
    */
   private wholeOutput(engine: ConvEngine, fresh: boolean): Float32Array {
     return this.config.reuseOutput && !fresh ? engine.output : engine.output.slice();
-  }
-}
-
-/** `to[p, :] = from[p, :]` for the listed pixels. */
-function copyPixels(from: Float32Array, to: Float32Array, channels: number, pixels: Int32Array, count: number): void {
-  for (let k = 0; k < count; k++) {
-    const start = pixels[k]! * channels;
-    for (let i = start; i < start + channels; i++) to[i] = from[i]!;
   }
 }
 

@@ -12,7 +12,7 @@ import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../../src/kern
 import { recomputesTouched } from '../../src/kernels/wasm/wasm-engine.js';
 import { denseConvMacs } from '../../src/kernels/geometry.js';
 import { convCase } from '../helpers/geometry.js';
-import { denseHelper } from '../../src/kernels/wasm/dense-helper.js';
+import { helperThread } from '../../src/kernels/wasm/helper-thread.js';
 import { loadWasmRuntime } from '../../src/kernels/wasm/kernel-module.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
@@ -103,10 +103,7 @@ if (!status.available) {
   }
 
   t.test('two threads: dense keyframes and the dense fallback split rows with a worker and equal the reference', async (t) => {
-    const backend = createWasmBackend({ threads: 2 });
-    const loaded = loadWasmRuntime('auto', true);
-    if (!('runtime' in loaded)) throw new Error(loaded.error);
-    await denseHelper(loaded.runtime).whenReady();
+    const { backend } = await twoThreads();
     const random = prng(17);
     const cases: [string, ConvGeometry][] = [
       ['3x3 64->64, odd rows', geometry(25, 20, 64, 64, 3, 1, 1)],
@@ -131,11 +128,7 @@ if (!status.available) {
   });
 
   t.test('two threads: large sparse updates of pointwise and narrow layers split the touched pixels with the worker and equal the reference', async (t) => {
-    const backend = createWasmBackend({ threads: 2 });
-    const loaded = loadWasmRuntime('auto', true);
-    if (!('runtime' in loaded)) throw new Error(loaded.error);
-    const helper = denseHelper(loaded.runtime);
-    await helper.whenReady();
+    const { backend, helper } = await twoThreads();
     const random = prng(29);
     const cases: [string, ConvGeometry, number][] = [
       ['pointwise 1x1 64->96 on 60x80, 30% active', geometry(60, 80, 64, 96, 1, 1, 1), 0.3],
@@ -326,6 +319,16 @@ if (!status.available) {
     engine.dispose();
     t.throws(() => engine.keyframe(input), /after dispose/);
   });
+}
+
+/** A two-thread wasm backend whose helper thread has started (before that, every job stays on the caller). */
+async function twoThreads() {
+  const backend = createWasmBackend({ threads: 2 });
+  const loaded = loadWasmRuntime('auto', true);
+  if (!('runtime' in loaded)) throw new Error(loaded.error);
+  const helper = helperThread(loaded.runtime);
+  await helper.whenReady();
+  return { backend, helper };
 }
 
 function geometry(h: number, w: number, inC: number, outC: number, k: number, s: number, groups: number): ConvGeometry {

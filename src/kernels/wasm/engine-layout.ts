@@ -2,7 +2,7 @@
  * Where one conv engine's state lives inside its single block of wasm memory, and the header
  * fields the kernels read. Pure arithmetic over the geometry.
  */
-import { convKind, type ConvGeometry } from '../geometry.js';
+import type { ConvGeometry } from '../geometry.js';
 import { Field } from './assembly/header.js';
 import type { WeightAddresses } from './weight-store.js';
 
@@ -29,11 +29,6 @@ export interface EngineLayout {
   /** Two scratch areas of the dense kernel (one per thread), `denseScratchBytes` each. */
   readonly denseScratch: number;
   readonly denseScratchBytes: number;
-}
-
-/** Depthwise (one input and one output channel per group) has its own kernels; everything else is general. */
-export function isDepthwise(g: ConvGeometry): boolean {
-  return convKind(g) === 'depthwise';
 }
 
 export function engineLayout(g: ConvGeometry): EngineLayout {

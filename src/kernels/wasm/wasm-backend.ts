@@ -8,7 +8,7 @@ import { convKind, type ConvKind } from '../geometry.js';
 import { jsBackend } from '../js-backend.js';
 import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvEngine } from './wasm-engine.js';
-import { denseHelper } from './dense-helper.js';
+import { helperThread } from './helper-thread.js';
 import { availableParallelism } from 'node:os';
 
 /**
@@ -63,7 +63,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     },
     createConvEngine(geometry, weights, activation = NO_ACTIVATION) {
       const loaded = runtime();
-      if (loaded) return new WasmConvEngine(loaded, geometry, weights, activation, threads === 2 ? denseHelper(loaded) : undefined);
+      if (loaded) return new WasmConvEngine(loaded, geometry, weights, activation, threads === 2 ? helperThread(loaded) : undefined);
       if (!noticed) {
         noticed = true;
         const status = wasmKernelStatus(options.instructionSet, threads === 2);

@@ -9,11 +9,11 @@ import type { Activation } from '../../types.js';
 import { activatePixels } from '../activation.js';
 import { findNonFinite, nonFiniteInput } from '../activity.js';
 import type { ConvEngine, DeltaResult, EngineActivation, PreparedWeights } from '../backend.js';
-import { convKind, denseConvMacs, type ConvGeometry } from '../geometry.js';
-import { engineLayout, isDepthwise, writeHeader, type EngineLayout } from './engine-layout.js';
+import { convKind, denseConvMacs, type ConvGeometry, type ConvKind } from '../geometry.js';
+import { engineLayout, writeHeader, type EngineLayout } from './engine-layout.js';
 import type { WasmRuntime } from './kernel-module.js';
 import { acquireWeights, releaseWeights } from './weight-store.js';
-import { HelperJob, runJob, type DenseHelper } from './dense-helper.js';
+import { HelperJob, runJob, type HelperThread } from './helper-thread.js';
 import { Field } from './assembly/header.js';
 
 /** The activations the wasm `activate` kernel computes (SIMD); the others run in JavaScript. */
@@ -52,21 +52,22 @@ const PARTIAL_COPY_FRACTION = 0.04;
  * UltraFace's stem, 10% active pixels in blobs): 0.52 ms against the scatter's 0.98 ms; depthwise
  * layers were as fast or slower that way (their touched set is 9x their active set).
  */
+const RECOMPUTED_KINDS: ReadonlySet<ConvKind> = new Set(['narrow']);
+
 export function recomputesTouched(geometry: ConvGeometry): boolean {
-  return convKind(geometry) === 'narrow';
+  return RECOMPUTED_KINDS.has(convKind(geometry));
 }
 
 export class WasmConvEngine implements ConvEngine {
   private readonly layout: EngineLayout;
   private readonly base: number;
   private readonly header: number;
+  private readonly kind: ConvKind;
   private readonly depthwise: boolean;
   private readonly inputPixels: number;
-  private readonly helper: DenseHelper | undefined;
+  private readonly helper: HelperThread | undefined;
   /** The wasm activation kernel's code for this layer's activation, or undefined to apply it in JS. */
   private readonly activationCode: number | undefined;
-  private readonly recompute: boolean;
-  private readonly pointwise: boolean;
   private views: Views;
   private disposed = false;
 
@@ -80,14 +81,13 @@ export class WasmConvEngine implements ConvEngine {
     private readonly geometry: ConvGeometry,
     private readonly weights: PreparedWeights,
     private readonly activation: EngineActivation,
-    helper?: DenseHelper,
+    helper?: HelperThread,
   ) {
     this.activationCode = ACTIVATION_CODES[activation.kind];
-    this.recompute = recomputesTouched(geometry);
-    this.pointwise = convKind(geometry) === 'pointwise';
     this.helper = helper;
     this.layout = engineLayout(geometry);
-    this.depthwise = isDepthwise(geometry);
+    this.kind = convKind(geometry);
+    this.depthwise = this.kind === 'depthwise';
     this.inputPixels = geometry.inHeight * geometry.inWidth;
     const stored = acquireWeights(runtime, weights, geometry);
     this.base = runtime.allocator.allocate(this.layout.bytes);
@@ -162,8 +162,8 @@ export class WasmConvEngine implements ConvEngine {
     const pixelMacs = denseConvMacs(g) / (g.outHeight * g.outWidth);
     // A pointwise layer's touched pixels are its active pixels: recomputing them costs the same
     // multiply-adds as scattering, and splits across two threads without write conflicts.
-    const splitPointwise = this.helper !== undefined && this.pointwise && active * pixelMacs >= HELPER_MIN_MACS;
-    if (this.recompute || splitPointwise) {
+    const splitPointwise = this.helper !== undefined && this.kind === 'pointwise' && active * pixelMacs >= HELPER_MIN_MACS;
+    if (RECOMPUTED_KINDS.has(this.kind) || splitPointwise) {
       const touched = kernels.markTouched(this.header, active);
       this.runSplit(this.depthwise ? HelperJob.RecomputeDepthwise : HelperJob.RecomputeGeneral, touched, touched * pixelMacs);
       macs = touched * pixelMacs;

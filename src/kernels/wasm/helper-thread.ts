@@ -56,7 +56,7 @@ for (;;) {
 }
 `;
 
-export class DenseHelper {
+export class HelperThread {
   private readonly control = new Int32Array(new SharedArrayBuffer(Slot.Count * 4));
   private readonly worker: Worker | undefined;
   private jobs = 0;
@@ -122,8 +122,8 @@ export class DenseHelper {
     const started = Date.now();
     for (let done = Atomics.load(c, Slot.Done); done !== job; done = Atomics.load(c, Slot.Done)) {
       Atomics.wait(c, Slot.Done, done, 100);
-      if (this.failure) throw new Error(`wasm dense helper thread failed: ${this.failure.message}`);
-      if (Date.now() - started > TIMEOUT_MS) throw new Error('wasm dense helper thread did not answer');
+      if (this.failure) throw new Error(`wasm helper thread failed: ${this.failure.message}`);
+      if (Date.now() - started > TIMEOUT_MS) throw new Error('wasm helper thread did not answer');
     }
   }
 }
@@ -139,14 +139,14 @@ export function runJob(runtime: WasmRuntime, kind: HelperJob, header: number, st
   }
 }
 
-const helpers = new WeakMap<WasmRuntime, DenseHelper>();
+const helpers = new WeakMap<WasmRuntime, HelperThread>();
 
 /** The runtime's helper thread, started on first request. */
-export function denseHelper(runtime: WasmRuntime): DenseHelper {
-  if (!runtime.shared) throw new Error('wasm dense helper: the runtime memory is not shared');
+export function helperThread(runtime: WasmRuntime): HelperThread {
+  if (!runtime.shared) throw new Error('wasm helper thread: the runtime memory is not shared');
   let helper = helpers.get(runtime);
   if (!helper) {
-    helper = new DenseHelper(runtime);
+    helper = new HelperThread(runtime);
     helpers.set(runtime, helper);
   }
   return helper;
