@@ -29,7 +29,11 @@ export interface LayerStats {
   readonly layer: string;
   /** Operator kind: `conv`, `fc`, `relu`, `maxPool`, ... */
   readonly kind: string;
-  /** Fraction of input pixels (positions, all channels together) that the layer integrated. */
+  /**
+   * Fraction of input pixels (positions, all channels together) that the layer integrated. On a
+   * dense fallback (`dense` after the first item) detection stops once the layer's crossover is
+   * passed, so the fraction is just above the crossover, a lower bound; 1 on keyframes.
+   */
   readonly activeFraction: number;
   /** Multiply-adds the layer performed for this item. */
   readonly macs: number;

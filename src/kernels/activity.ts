@@ -10,7 +10,8 @@
 /**
  * Scans `candidates[0..candidateCount)` (pixel indices), or every pixel when `candidates` is null.
  * Writes active pixel indices to `activePixels` and their deltas (channels-contiguous) to `deltas`.
- * Returns the active count.
+ * Returns the active count, or `maxActive + 1` as soon as more than `maxActive` pixels are active:
+ * the caller then recomputes densely, and scanning on would be wasted.
  */
 export function detectActive(
   input: Float32Array,
@@ -21,6 +22,7 @@ export function detectActive(
   candidateCount: number,
   activePixels: Int32Array,
   deltas: Float32Array,
+  maxActive: number = Infinity,
 ): number {
   const count = candidates ? candidateCount : input.length / channels;
   let active = 0;
@@ -42,6 +44,7 @@ export function detectActive(
       integrated[base + c] = input[base + c]!;
     }
     activePixels[active++] = pixel;
+    if (active > maxActive) break;
   }
   return active;
 }

@@ -14,7 +14,10 @@ export interface PreparedWeights {
 }
 
 export interface DeltaResult {
-  /** Input pixels integrated this frame. */
+  /**
+   * Input pixels integrated this frame. After a dense recompute (`dense`), detection stopped as soon
+   * as the count passed the crossover, so this is that count: a lower bound of the true one.
+   */
   readonly activePixels: number;
   /** Multiply-adds performed. */
   readonly macs: number;
@@ -55,7 +58,8 @@ export interface ConvEngine {
   /**
    * Delta step: integrate the pixels with `max_c |input − Ĩ| > threshold`, looking only at the
    * `candidates` when given (every other pixel is known unchanged since the previous call).
-   * Recomputes densely when more than `denseFraction` of the input pixels are active.
+   * Recomputes densely (as `keyframe`) when more than `denseFraction` of the input pixels are
+   * active, which detection finds out without scanning the rest.
    * `input` and `candidates` may be views on the engine's own memory (the previous layer's
    * `output` and touched list): the engine then reads them in place instead of copying them.
    * Throws a `RangeError` when an active pixel holds NaN or ±Infinity.

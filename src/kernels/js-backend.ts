@@ -72,6 +72,7 @@ class JsConvEngine implements ConvEngine {
   ): DeltaResult {
     const channels = this.geometry.inChannels;
     clearTouched(this.touched);
+    const maxActive = Math.floor(denseFraction * this.inputPixels);
     const active = detectActive(
       input,
       this.integratedInput,
@@ -81,16 +82,16 @@ class JsConvEngine implements ConvEngine {
       candidateCount,
       this.activePixels,
       this.activeDeltas,
+      maxActive,
     );
+    if (active > maxActive) {
+      this.keyframe(input);
+      return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0, activeList: this.activePixels };
+    }
     const bad = findNonFinite(this.activeDeltas, active * channels);
     if (bad >= 0) {
       const pixel = this.activePixels[(bad / channels) | 0]!;
       throw nonFiniteInput(this.geometry.inWidth, pixel, bad % channels, input[pixel * channels + (bad % channels)]!);
-    }
-    if (active > denseFraction * this.inputPixels) {
-      this.integratedInput.set(input);
-      this.denseConv(input);
-      return { activePixels: active, macs: denseConvMacs(this.geometry), dense: true, touched: this.touched.list, touchedCount: 0, activeList: this.activePixels };
     }
     const macs = convScatter(
       this.geometry,

@@ -48,3 +48,27 @@ export const convCase = (maxChannels = 16): fc.Arbitrary<ConvCase> =>
       };
       return { geometry, padding: r.padding };
     });
+
+/**
+ * 1x1 convs with 8 or more input channels (stride 1, groups 1, usually unpadded): the pointwise
+ * kernels' own paths, which `convCase` reaches about once in 2,000 draws.
+ */
+export const pointwiseCase = (): fc.Arbitrary<ConvCase> =>
+  fc
+    .record({
+      inChannels: fc.integer({ min: 8, max: 40 }),
+      outChannels: fc.integer({ min: 1, max: 40 }),
+      height: fc.integer({ min: 1, max: 14 }),
+      width: fc.integer({ min: 1, max: 14 }),
+      padding: fc.oneof(fc.constant<Padding>('valid'), fc.constant<Padding>('valid'), fc.constant<Padding>('valid'), fc.integer({ min: 0, max: 1 })),
+    })
+    .map((r) => {
+      const w = resolveWindow(r.height, r.width, { kernel: [1, 1], stride: [1, 1], dilation: [1, 1], padding: r.padding });
+      const geometry: ConvGeometry = {
+        inHeight: r.height, inWidth: r.width, inChannels: r.inChannels,
+        outHeight: w.outHeight, outWidth: w.outWidth, outChannels: r.outChannels,
+        kernelHeight: 1, kernelWidth: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+        padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight, groups: 1,
+      };
+      return { geometry, padding: r.padding };
+    });

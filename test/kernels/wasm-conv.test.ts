@@ -11,7 +11,7 @@ import { convReference } from '../../src/kernels/reference/conv.js';
 import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { recomputesTouched } from '../../src/kernels/wasm/wasm-engine.js';
 import { denseConvMacs } from '../../src/kernels/geometry.js';
-import { convCase } from '../helpers/geometry.js';
+import { convCase, pointwiseCase } from '../helpers/geometry.js';
 import { helperThread } from '../../src/kernels/wasm/helper-thread.js';
 import { loadWasmRuntime } from '../../src/kernels/wasm/kernel-module.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
@@ -56,7 +56,7 @@ if (!status.available) {
 
   t.test(`${instructionSet}: wasm deltas: keyframe then random sparse deltas equal the reference, with the JS engine’s MAC counts, touched pixels and activated output`, async (t) => {
     fc.assert(
-      fc.property(fc.oneof(convCase(), convCase(64)), fc.integer(), fc.boolean(), fc.constantFrom(...ACTIVATIONS), ({ geometry: g }, seed, useCandidates, kind) => {
+      fc.property(fc.oneof(convCase(), convCase(64), pointwiseCase()), fc.integer(), fc.boolean(), fc.constantFrom(...ACTIVATIONS), ({ geometry: g }, seed, useCandidates, kind) => {
         const random = prng(seed);
         const { weight, bias, prepared } = layer(g, random);
         const activation = { kind, leakyReluAlpha: 0.1 };
@@ -222,29 +222,35 @@ if (!status.available) {
   });
 
   t.test('a NaN or Infinity on an active pixel throws the JS engine’s RangeError', async (t) => {
-    const g = geometry(5, 6, 4, 8, 3, 1, 1);
     const random = prng(3);
-    const { prepared } = layer(g, random);
-    for (const bad of [NaN, Infinity, -Infinity]) {
-      const wasm = wasmBackend.createConvEngine(g, prepared);
-      const js = jsBackend.createConvEngine(g, prepared);
-      const input = randomArray(random, 5 * 6 * 4);
-      wasm.keyframe(input);
-      js.keyframe(input);
-      const next = input.slice();
-      next[(2 * 6 + 3) * 4 + 1] = bad;
-      const message = (engine: ConvEngine) => {
-        try {
-          engine.update(next, 0, null, 0, 1);
-          return 'no error';
-        } catch (error) {
-          return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+    // Channel counts with and without a scalar tail after the SIMD lanes; the bad value in the last
+    // channel; a sparse update (denseFraction 1) and one that falls back to dense (denseFraction 0).
+    for (const channels of [4, 3, 6]) {
+      const g = geometry(5, 6, channels, 8, 3, 1, 1);
+      const { prepared } = layer(g, random);
+      for (const denseFraction of [1, 0]) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const wasm = wasmBackend.createConvEngine(g, prepared);
+          const js = jsBackend.createConvEngine(g, prepared);
+          const input = randomArray(random, 5 * 6 * channels);
+          wasm.keyframe(input);
+          js.keyframe(input);
+          const next = input.slice();
+          next[(2 * 6 + 3) * channels + channels - 1] = bad;
+          const message = (engine: ConvEngine) => {
+            try {
+              engine.update(next, 0, null, 0, denseFraction);
+              return 'no error';
+            } catch (error) {
+              return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+            }
+          };
+          const expected = message(js);
+          t.match(expected, new RegExp(`^RangeError: input pixel \\(y=2, x=3\\) channel ${channels - 1} is ${bad}`));
+          t.equal(message(wasm), expected, `${channels} channels, denseFraction ${denseFraction}, ${bad}`);
+          wasm.dispose();
         }
-      };
-      const expected = message(js);
-      t.match(expected, /^RangeError: input pixel \(y=2, x=3\) channel 1/);
-      t.equal(message(wasm), expected, `${bad}`);
-      wasm.dispose();
+      }
     }
   });
 

@@ -15,7 +15,7 @@ import { WasmAllocator } from './allocator.js';
 export interface WasmKernelExports {
   convDenseGeneral(header: number, rowStart: number, rowEnd: number, scratch: number): void;
   convDenseDepthwise(header: number, rowStart: number, rowEnd: number): void;
-  detectActive(header: number, threshold: number, useCandidates: number, candidateCount: number): number;
+  detectActive(header: number, threshold: number, useCandidates: number, candidateCount: number, maxActive: number): number;
   findNonFinite(values: number, count: number): number;
   clearTouched(header: number): void;
   scatterGeneral(header: number, activeCount: number): number;

@@ -149,14 +149,14 @@ export class WasmConvEngine implements ConvEngine {
       if (partial) stageCandidates(input, views.staged, candidates!, candidateCount, g.inChannels);
       else views.staged.set(input);
     }
-    const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount);
-    const bad = kernels.findNonFinite(this.base + this.layout.deltas, active * g.inChannels);
-    if (bad >= 0) throw this.nonFiniteError(views, input, bad);
-    if (active > denseFraction * this.inputPixels) {
-      this.integrateWhole(views, input);
-      this.denseConv();
-      this.activateWhole(views);
+    const maxActive = Math.floor(denseFraction * this.inputPixels);
+    const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount, maxActive);
+    if (active > maxActive) {
+      this.keyframe(input);
       return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
+    }
+    if (views.header[Field.DeltasNonFinite]) {
+      throw this.nonFiniteError(views, input, kernels.findNonFinite(this.base + this.layout.deltas, active * g.inChannels));
     }
     let macs: number;
     const pixelMacs = denseConvMacs(g) / (g.outHeight * g.outWidth);

@@ -3,16 +3,19 @@
  * Pixel-wise activity detection fused with the update of the integrated input Ĩ and the gather of
  * the deltas (the wasm twin of `src/kernels/activity.ts`). A pixel is active when
  * `max_c |I − Ĩ| > τ`; NaN counts as active (the comparison `|d| <= τ` is false for it), so that the
- * caller's validation of the gathered deltas sees it.
+ * gathered deltas hold it, and `Field.DeltasNonFinite` tells the caller to look for it.
  */
 import { Field } from './header';
 import { field, pointer, setField } from './fields';
 
 /**
  * Scans `candidateCount` pixels listed at `Field.Candidates`, or every pixel when `useCandidates`
- * is false. Writes the active pixel indices and their deltas; returns how many were active.
+ * is false. Writes the active pixel indices and their deltas; returns how many were active, or
+ * `maxActive + 1` as soon as more than `maxActive` are (the caller then recomputes densely, and the
+ * rest of the scan would be wasted). Sets `Field.DeltasNonFinite` to 1 when a gathered delta is NaN
+ * or ±Infinity, else 0.
  */
-export function detectActive(header: usize, threshold: f32, useCandidates: bool, candidateCount: i32): i32 {
+export function detectActive(header: usize, threshold: f32, useCandidates: bool, candidateCount: i32, maxActive: i32): i32 {
   const inW = field(header, Field.InWidth);
   const channels = field(header, Field.InChannels);
   const padTop = field(header, Field.PadTop);
@@ -23,26 +26,32 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
   const activePixels = pointer(header, Field.ActivePixels);
   const deltas = pointer(header, Field.Deltas);
   const pixelBytes = <usize>channels << 2;
+  // Sum of (d − d) over the gathered deltas: 0 while they are finite, NaN once one is not.
+  let nonFinite = f32x4.splat(0);
   let active = 0;
   if (useCandidates) {
     const candidates = pointer(header, Field.Candidates);
     // Without a border (1x1 convs), Ĩ is laid out like the input: no row, so no integer division.
     const unpadded = paddedW == inW && padTop == 0 && padLeft == 0;
+    // The row without an integer division (tens of cycles per candidate): (pixel + 0.5) / inW is at
+    // least 0.5 / inW away from an integer, far more than a double's rounding error, so it truncates
+    // to the quotient.
+    const inverseW: f64 = 1.0 / <f64>inW;
     for (let k = 0; k < candidateCount; k++) {
       const pixel = load<i32>(candidates + (<usize>k << 2));
       let padded = pixel;
       if (!unpadded) {
-        const iy = pixel / inW;
+        const iy = <i32>((<f64>pixel + 0.5) * inverseW);
         padded = (iy + padTop) * paddedW + pixel - iy * inW + padLeft;
       }
       const now = staged + <usize>pixel * pixelBytes;
       const kept = integrated + <usize>padded * pixelBytes;
       if (!changed(now, kept, channels, threshold)) continue;
-      integrate(now, kept, deltas + <usize>active * pixelBytes, channels);
+      nonFinite = f32x4.add(nonFinite, integrate(now, kept, deltas + <usize>active * pixelBytes, channels));
       store<i32>(activePixels + (<usize>active << 2), pixel);
-      active++;
+      if (++active > maxActive) break;
     }
-    return active;
+    return finish(header, active, nonFinite);
   }
   const inH = field(header, Field.InHeight);
   let pixel = 0;
@@ -51,15 +60,20 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
     let kept = integrated + <usize>((iy + padTop) * paddedW + padLeft) * pixelBytes;
     for (let ix = 0; ix < inW; ix++) {
       if (changed(now, kept, channels, threshold)) {
-        integrate(now, kept, deltas + <usize>active * pixelBytes, channels);
+        nonFinite = f32x4.add(nonFinite, integrate(now, kept, deltas + <usize>active * pixelBytes, channels));
         store<i32>(activePixels + (<usize>active << 2), pixel);
-        active++;
+        if (++active > maxActive) return finish(header, active, nonFinite);
       }
       now += pixelBytes;
       kept += pixelBytes;
       pixel++;
     }
   }
+  return finish(header, active, nonFinite);
+}
+
+@inline function finish(header: usize, active: i32, nonFinite: v128): i32 {
+  setField(header, Field.DeltasNonFinite, i32(v128.any_true(f32x4.ne(nonFinite, nonFinite))));
   return active;
 }
 
@@ -74,27 +88,33 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
   }
   for (; c < channels; c++) {
     const offset = <usize>c << 2;
-    const d = load<f32>(now + offset) - load<f32>(kept + offset);
-    if (!(d <= threshold && d >= -threshold)) return true;
+    if (!(Mathf.abs(load<f32>(now + offset) - load<f32>(kept + offset)) <= threshold)) return true;
   }
   return false;
 }
 
-/** deltas = now − kept; kept = now. */
-@inline function integrate(now: usize, kept: usize, deltas: usize, channels: i32): void {
+/** deltas = now − kept; kept = now. Returns the lane sums of (delta − delta): zero unless a delta is not finite. */
+@inline function integrate(now: usize, kept: usize, deltas: usize, channels: i32): v128 {
+  let check = f32x4.splat(0);
   let c = 0;
   for (; c + 4 <= channels; c += 4) {
     const offset = <usize>c << 2;
     const value = v128.load(now + offset);
-    v128.store(deltas + offset, f32x4.sub(value, v128.load(kept + offset)));
+    const d = f32x4.sub(value, v128.load(kept + offset));
+    check = f32x4.add(check, f32x4.sub(d, d));
+    v128.store(deltas + offset, d);
     v128.store(kept + offset, value);
   }
+  let tail: f32 = 0;
   for (; c < channels; c++) {
     const offset = <usize>c << 2;
     const value = load<f32>(now + offset);
-    store<f32>(deltas + offset, value - load<f32>(kept + offset));
+    const d = value - load<f32>(kept + offset);
+    tail += d - d;
+    store<f32>(deltas + offset, d);
     store<f32>(kept + offset, value);
   }
+  return f32x4.replace_lane(check, 0, f32x4.extract_lane(check, 0) + tail);
 }
 
 /** Index of the first NaN or ±Infinity among `count` floats at `values`, or -1. */

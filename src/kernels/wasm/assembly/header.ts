@@ -59,6 +59,8 @@ export enum Field {
   TapList,
   /** f(P), `[outH, outW, outC]`: the layer's output, kept whole (see `activateTouched`). */
   Activated,
+  /** Set by `detectActive`: 1 when a gathered delta is NaN or ±Infinity (the input held one), else 0. */
+  DeltasNonFinite,
   /** Number of fields; the header's size in 32-bit slots. */
   Count,
 }

@@ -36,6 +36,7 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
   // for a kernel that covers the whole map (a fully-connected layer), which goes per pixel instead.
   const kernelTaps = field(header, Field.KernelHeight) * field(header, Field.KernelWidth);
   const tapMajor = outPerGroup >= 8 && kernelTaps <= 25 && field(header, Field.OutHeight) * field(header, Field.OutWidth) > 1;
+  if (tapMajor && groups == 1 && kernelTaps == 1 && sameGrid(header)) return scatterPointwise(header, activeCount);
   // First pass, per pixel: the touched list and the tap count (and, when not tap-major, the work).
   let taps = 0;
   for (let k = 0; k < activeCount; k++) {
@@ -94,6 +95,61 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
     }
   }
   return taps;
+}
+
+/** A 1x1 conv whose output pixel is its input pixel: stride 1 and no padding. */
+@inline function sameGrid(header: usize): bool {
+  return field(header, Field.StrideH) == 1 && field(header, Field.StrideW) == 1 && field(header, Field.PadTop) == 0 && field(header, Field.PadLeft) == 0
+    && field(header, Field.OutWidth) == field(header, Field.InWidth) && field(header, Field.OutHeight) == field(header, Field.InHeight);
+}
+
+/**
+ * `scatterGeneral` for a 1x1 conv on the same grid (groups 1, 8 or more output channels): each active
+ * pixel touches its own output pixel only, so the touched list is the active list and the reach
+ * bookkeeping (per pixel, then per tap) is skipped; the active pixels go 4 at a time through the
+ * same register tile.
+ */
+function scatterPointwise(header: usize, activeCount: i32): i32 {
+  const inC = field(header, Field.InChannels);
+  const outC = field(header, Field.OutChannels);
+  const weights = pointer(header, Field.Weights);
+  const projection = pointer(header, Field.Projection);
+  const activePixels = pointer(header, Field.ActivePixels);
+  const deltas = pointer(header, Field.Deltas);
+  const marks = pointer(header, Field.TouchedMarks);
+  const list = pointer(header, Field.TouchedList);
+  const weightRow = <usize>outC << 2;
+  const deltaBytes = <usize>inC << 2;
+  const outBytes = <usize>outC << 2;
+  // The touched list starts empty (`clearTouched`) and active pixels are distinct.
+  memory.copy(list, activePixels, <usize>activeCount << 2);
+  for (let k = 0; k < activeCount; k++) store<u8>(marks + <usize>load<i32>(activePixels + (<usize>k << 2)), 1);
+  setField(header, Field.TouchedCount, activeCount);
+  let k = 0;
+  for (; k + 4 <= activeCount; k += 4) {
+    const pixels = activePixels + (<usize>k << 2);
+    const d0 = deltas + <usize>k * deltaBytes;
+    const o0 = projection + <usize>load<i32>(pixels) * outBytes;
+    const o1 = projection + <usize>load<i32>(pixels, 4) * outBytes;
+    const o2 = projection + <usize>load<i32>(pixels, 8) * outBytes;
+    const o3 = projection + <usize>load<i32>(pixels, 12) * outBytes;
+    let co = 0;
+    for (; co + 8 <= outC; co += 8) {
+      const c = <usize>co << 2;
+      quad8(d0, d0 + deltaBytes, d0 + 2 * deltaBytes, d0 + 3 * deltaBytes, weights + c, weightRow, inC, o0 + c, o1 + c, o2 + c, o3 + c);
+    }
+    if (co < outC) {
+      scatterChannels(d0, weights, o0, co, inC, outC, weightRow);
+      scatterChannels(d0 + deltaBytes, weights, o1, co, inC, outC, weightRow);
+      scatterChannels(d0 + 2 * deltaBytes, weights, o2, co, inC, outC, weightRow);
+      scatterChannels(d0 + 3 * deltaBytes, weights, o3, co, inC, outC, weightRow);
+    }
+  }
+  for (; k < activeCount; k++) {
+    const out = projection + <usize>load<i32>(activePixels + (<usize>k << 2)) * outBytes;
+    scatterChannels(deltas + <usize>k * deltaBytes, weights, out, 0, inC, outC, weightRow);
+  }
+  return activeCount;
 }
 
 /** The (active pixel index, output pixel) pairs of one tap, written to `list`; returns their count. */
@@ -295,13 +351,14 @@ export function collectReach(header: usize, pixel: i32, reach: usize): i32 {
   for (let ky = 0; ky < kernelH; ky++) {
     const yNum = iy + padTop - ky * dilationH;
     if (yNum < 0) break;
-    // Integer division costs tens of cycles, as much as a depthwise tap's arithmetic: skip it at stride 1.
-    const oy = strideH == 1 ? yNum : yNum / strideH;
+    // Integer division costs tens of cycles, as much as a depthwise tap's arithmetic: skip it at
+    // strides 1 and 2 (yNum >= 0 here, so the shift is the quotient).
+    const oy = strideH == 1 ? yNum : strideH == 2 ? yNum >> 1 : yNum / strideH;
     if (oy * strideH != yNum || oy >= outH) continue;
     for (let kx = 0; kx < kernelW; kx++) {
       const xNum = ix + padLeft - kx * dilationW;
       if (xNum < 0) break;
-      const ox = strideW == 1 ? xNum : xNum / strideW;
+      const ox = strideW == 1 ? xNum : strideW == 2 ? xNum >> 1 : xNum / strideW;
       if (ox * strideW != xNum || ox >= outW) continue;
       const outPixel = oy * outW + ox;
       if (load<u8>(marks + <usize>outPixel) == 0) {
