@@ -35,10 +35,11 @@ export enum HelperJob {
 const TIMEOUT_MS = 10_000;
 
 // Plain JavaScript run by the worker (CommonJS, `eval: true`): no file to find from src/ or dist/.
+// No top-level name may be `module` or `exports`: Deno's eval worker declares them already.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { module: kernelModule, memory, control } = workerData;
+const kernels = new WebAssembly.Instance(kernelModule, { env: { memory } }).exports;
 Atomics.store(control, ${Slot.Ready}, 1);
 let seen = 0;
 for (;;) {
