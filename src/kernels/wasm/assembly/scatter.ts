@@ -348,14 +348,20 @@ export function collectReach(header: usize, pixel: i32, reach: usize): i32 {
   const iy = pixel / inW;
   const ix = pixel - iy * inW;
   let count = 0;
-  for (let ky = 0; ky < kernelH; ky++) {
+  // Without dilation only every stride-th tap reaches an output pixel: start at the first and step
+  // by the stride (a strided stem's 3x3 kernel tries 2.25 taps per pixel on average, not 9).
+  const kyStep = dilationH == 1 ? strideH : 1;
+  const kxStep = dilationW == 1 ? strideW : 1;
+  const kyFirst = kyStep == 1 ? 0 : (iy + padTop) % strideH;
+  const kxFirst = kxStep == 1 ? 0 : (ix + padLeft) % strideW;
+  for (let ky = kyFirst; ky < kernelH; ky += kyStep) {
     const yNum = iy + padTop - ky * dilationH;
     if (yNum < 0) break;
     // Integer division costs tens of cycles, as much as a depthwise tap's arithmetic: skip it at
     // strides 1 and 2 (yNum >= 0 here, so the shift is the quotient).
     const oy = strideH == 1 ? yNum : strideH == 2 ? yNum >> 1 : yNum / strideH;
     if (oy * strideH != yNum || oy >= outH) continue;
-    for (let kx = 0; kx < kernelW; kx++) {
+    for (let kx = kxFirst; kx < kernelW; kx += kxStep) {
       const xNum = ix + padLeft - kx * dilationW;
       if (xNum < 0) break;
       const ox = strideW == 1 ? xNum : strideW == 2 ? xNum >> 1 : xNum / strideW;
