@@ -224,7 +224,8 @@ if (!status.available) {
   t.test('a NaN or Infinity on an active pixel throws the JS engine’s RangeError', async (t) => {
     const random = prng(3);
     // Channel counts with and without a scalar tail after the SIMD lanes; the bad value in the last
-    // channel; a sparse update (denseFraction 1) and one that falls back to dense (denseFraction 0).
+    // channel of a row's last pixel (the scalar tail of a row copy); a sparse update (denseFraction 1)
+    // and one that falls back to dense (denseFraction 0).
     for (const channels of [4, 3, 6]) {
       const g = geometry(5, 6, channels, 8, 3, 1, 1);
       const { prepared } = layer(g, random);
@@ -236,7 +237,7 @@ if (!status.available) {
           wasm.keyframe(input);
           js.keyframe(input);
           const next = input.slice();
-          next[(2 * 6 + 3) * channels + channels - 1] = bad;
+          next[(2 * 6 + 5) * channels + channels - 1] = bad;
           const message = (engine: ConvEngine) => {
             try {
               engine.update(next, 0, null, 0, denseFraction);
@@ -246,7 +247,7 @@ if (!status.available) {
             }
           };
           const expected = message(js);
-          t.match(expected, new RegExp(`^RangeError: input pixel \\(y=2, x=3\\) channel ${channels - 1} is ${bad}`));
+          t.match(expected, new RegExp(`^RangeError: input pixel \\(y=2, x=5\\) channel ${channels - 1} is ${bad}`));
           t.equal(message(wasm), expected, `${channels} channels, denseFraction ${denseFraction}, ${bad}`);
           wasm.dispose();
         }

@@ -17,6 +17,7 @@ export interface WasmKernelExports {
   convDenseDepthwise(header: number, rowStart: number, rowEnd: number): void;
   detectActive(header: number, threshold: number, useCandidates: number, candidateCount: number, maxActive: number): number;
   findNonFinite(values: number, count: number): number;
+  integrateWhole(header: number): number;
   clearTouched(header: number): void;
   scatterGeneral(header: number, activeCount: number): number;
   scatterDepthwise(header: number, activeCount: number): number;

@@ -7,7 +7,7 @@
  */
 import type { Activation } from '../../types.js';
 import { activatePixels } from '../activation.js';
-import { findNonFinite, nonFiniteInput } from '../activity.js';
+import { nonFiniteInput } from '../activity.js';
 import type { ConvEngine, DeltaResult, EngineActivation, PreparedWeights } from '../backend.js';
 import { convKind, denseConvMacs, type ConvGeometry, type ConvKind } from '../geometry.js';
 import { engineLayout, writeHeader, type EngineLayout } from './engine-layout.js';
@@ -109,13 +109,17 @@ export class WasmConvEngine implements ConvEngine {
 
   keyframe(input: Float32Array): void {
     const views = this.currentViews();
-    this.integrateWhole(views, input);
-    // Scanned in wasm after the copy (SIMD); Ĩ's zero border cannot hold a non-finite value.
-    const bad = this.runtime.kernels.findNonFinite(this.base + this.layout.integrated, views.integrated.length);
+    if (input.buffer === this.runtime.memory.buffer) {
+      views.header[Field.Staged] = input.byteOffset;
+    } else {
+      views.header[Field.Staged] = this.base + this.layout.staged;
+      views.staged.set(input);
+    }
+    // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
+    const bad = this.runtime.kernels.integrateWhole(this.header);
     if (bad >= 0) {
-      const bad0 = findNonFinite(input);
       const channels = this.geometry.inChannels;
-      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad0 / channels), bad0 % channels, input[bad0]!);
+      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
     }
     this.denseConv();
     this.activateWhole(views);
@@ -200,24 +204,6 @@ export class WasmConvEngine implements ConvEngine {
       return;
     }
     this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, this.activationCode, leakyReluAlpha);
-  }
-
-  /**
-   * Ĩ = input everywhere, copied straight from JS into the zero-bordered Ĩ (one copy: the staged
-   * buffer is read only at this frame's candidates, which the next update copies in anyway).
-   */
-  private integrateWhole(views: Views, input: Float32Array): void {
-    const g = this.geometry;
-    const { paddedWidth } = this.layout;
-    const rowValues = g.inWidth * g.inChannels;
-    const first = (g.padTop * paddedWidth + g.padLeft) * g.inChannels;
-    if (paddedWidth === g.inWidth) {
-      views.integrated.set(input, first);
-      return;
-    }
-    for (let y = 0; y < g.inHeight; y++) {
-      views.integrated.set(input.subarray(y * rowValues, (y + 1) * rowValues), first + y * paddedWidth * g.inChannels);
-    }
   }
 
   private denseConv(): void {

@@ -117,6 +117,43 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
   return f32x4.replace_lane(check, 0, f32x4.extract_lane(check, 0) + tail);
 }
 
+/**
+ * Ĩ = the staged input everywhere (the zero border stays), one row at a time, summing (v − v) on
+ * the way: returns the index of the input's first NaN or ±Infinity, or -1 (a keyframe's copy and its
+ * validation in one pass over the map).
+ */
+export function integrateWhole(header: usize): i32 {
+  const inH = field(header, Field.InHeight);
+  const inW = field(header, Field.InWidth);
+  const channels = field(header, Field.InChannels);
+  const paddedW = field(header, Field.PaddedWidth);
+  const padTop = field(header, Field.PadTop);
+  const padLeft = field(header, Field.PadLeft);
+  const staged = pointer(header, Field.Staged);
+  const integrated = pointer(header, Field.Integrated);
+  const rowValues = inW * channels;
+  const rowBytes = <usize>rowValues << 2;
+  let check = f32x4.splat(0);
+  let tail: f32 = 0;
+  for (let y = 0; y < inH; y++) {
+    const from = staged + <usize>y * rowBytes;
+    const to = integrated + (<usize>(((y + padTop) * paddedW + padLeft) * channels) << 2);
+    let i: usize = 0;
+    for (; i + 16 <= rowBytes; i += 16) {
+      const v = v128.load(from + i);
+      v128.store(to + i, v);
+      check = f32x4.add(check, f32x4.sub(v, v));
+    }
+    for (; i < rowBytes; i += 4) {
+      const v = load<f32>(from + i);
+      store<f32>(to + i, v);
+      tail += v - v;
+    }
+  }
+  if (!v128.any_true(f32x4.ne(check, check)) && tail == tail) return -1;
+  return findNonFinite(staged, inH * rowValues);
+}
+
 /** Index of the first NaN or ±Infinity among `count` floats at `values`, or -1. */
 export function findNonFinite(values: usize, count: i32): i32 {
   let i = 0;

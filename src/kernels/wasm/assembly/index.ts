@@ -2,7 +2,7 @@
 /** The wasm module's exports: plain kernels over memory the JS side allocates (see `header.ts`). */
 export { convDenseGeneral } from './dense';
 export { convDenseDepthwise } from './depthwise';
-export { detectActive, findNonFinite, clearTouched } from './activity';
+export { detectActive, findNonFinite, clearTouched, integrateWhole } from './activity';
 export { scatterGeneral, scatterDepthwise } from './scatter';
 export { markTouched, recomputeGeneral, recomputeDepthwise } from './recompute';
 export { activate, activateTouched } from './activation';
