@@ -282,7 +282,12 @@ function scatterTap(
   v128.store(o, a);
 }
 
-/** Depthwise (groups = inC = outC): lanes run over channels, `P[c] += d[c]·W[tap][c]`. */
+/**
+ * Depthwise (groups = inC = outC): lanes run over channels, `P[c] += d[c]·W[tap][c]`. Per block of
+ * 16 channels the delta stays in registers across the pixel's taps: a tap then costs one load of P,
+ * one of W and a store per vector, which is what bounds this kernel (a multiply-add per three memory
+ * operations).
+ */
 export function scatterDepthwise(header: usize, activeCount: i32): i32 {
   const channels = field(header, Field.InChannels);
   const weights = pointer(header, Field.Weights);
@@ -297,27 +302,39 @@ export function scatterDepthwise(header: usize, activeCount: i32): i32 {
     const delta = deltas + <usize>k * pixelBytes;
     const reached = collectReach(header, pixel, reach);
     taps += reached;
-    for (let r = 0; r < reached; r++) {
-      const out = projection + <usize>load<i32>(reach + (<usize>r << 3)) * pixelBytes;
-      const w = weights + <usize>load<i32>(reach + (<usize>r << 3), 4) * pixelBytes;
-      let c = 0;
-      // 16 channels per step at constant offsets: the work per tap is small, so address arithmetic matters.
-      for (; c + 16 <= channels; c += 16) {
-        const o = out + (<usize>c << 2);
-        const d = delta + (<usize>c << 2);
-        const wc = w + (<usize>c << 2);
-        v128.store(o, madd(v128.load(o), v128.load(d), v128.load(wc)));
-        v128.store(o, madd(v128.load(o, 16), v128.load(d, 16), v128.load(wc, 16)), 16);
-        v128.store(o, madd(v128.load(o, 32), v128.load(d, 32), v128.load(wc, 32)), 32);
-        v128.store(o, madd(v128.load(o, 48), v128.load(d, 48), v128.load(wc, 48)), 48);
+    let c = 0;
+    for (; c + 16 <= channels; c += 16) {
+      const cb = <usize>c << 2;
+      const d0 = v128.load(delta + cb);
+      const d1 = v128.load(delta + cb, 16);
+      const d2 = v128.load(delta + cb, 32);
+      const d3 = v128.load(delta + cb, 48);
+      for (let r = 0; r < reached; r++) {
+        const pair = reach + (<usize>r << 3);
+        const o = projection + <usize>load<i32>(pair) * pixelBytes + cb;
+        const w = weights + <usize>load<i32>(pair, 4) * pixelBytes + cb;
+        v128.store(o, madd(v128.load(o), d0, v128.load(w)));
+        v128.store(o, madd(v128.load(o, 16), d1, v128.load(w, 16)), 16);
+        v128.store(o, madd(v128.load(o, 32), d2, v128.load(w, 32)), 32);
+        v128.store(o, madd(v128.load(o, 48), d3, v128.load(w, 48)), 48);
       }
-      for (; c + 4 <= channels; c += 4) {
-        const cb = <usize>c << 2;
-        v128.store(out + cb, madd(v128.load(out + cb), v128.load(delta + cb), v128.load(w + cb)));
+    }
+    for (; c + 4 <= channels; c += 4) {
+      const cb = <usize>c << 2;
+      const d = v128.load(delta + cb);
+      for (let r = 0; r < reached; r++) {
+        const pair = reach + (<usize>r << 3);
+        const o = projection + <usize>load<i32>(pair) * pixelBytes + cb;
+        v128.store(o, madd(v128.load(o), d, v128.load(weights + <usize>load<i32>(pair, 4) * pixelBytes + cb)));
       }
-      for (; c < channels; c++) {
-        const cb = <usize>c << 2;
-        store<f32>(out + cb, load<f32>(out + cb) + load<f32>(delta + cb) * load<f32>(w + cb));
+    }
+    for (; c < channels; c++) {
+      const cb = <usize>c << 2;
+      const d = load<f32>(delta + cb);
+      for (let r = 0; r < reached; r++) {
+        const pair = reach + (<usize>r << 3);
+        const o = projection + <usize>load<i32>(pair) * pixelBytes + cb;
+        store<f32>(o, load<f32>(o) + d * load<f32>(weights + <usize>load<i32>(pair, 4) * pixelBytes + cb));
       }
     }
   }
