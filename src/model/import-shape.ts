@@ -7,9 +7,9 @@
 import { concatMaps } from '../layers/merge.js';
 import { SoftmaxLayer } from '../layers/shape-layers.js';
 import type { OnnxNode } from './graph.js';
-import { asImageMap, isImage, reshapedMap, tensorValue, type MapValue, type Value } from './layout.js';
+import { asImageMap, asTensor, isImage, reshapedMap, tensorValue, type MapValue, type Value } from './layout.js';
 import { requireInput, runLayer, type GraphStep, type ImportContext, denseFallback } from './step.js';
-import { flattenDims, reshapeDims } from './tensor.js';
+import { flattenDims, reshapeDims, softmax, type SoftmaxMemo } from './tensor.js';
 
 
 /** A map relabelled `[1, K]` needs no work: its ONNX order is still its NCHW order. */
@@ -70,8 +70,12 @@ export function importTranspose(node: OnnxNode, ctx: ImportContext): GraphStep {
   };
 }
 
-export function importSoftmax(node: OnnxNode, ctx: ImportContext): GraphStep {
-  const dense = denseFallback(node, ctx);
+/** Per subscription: the dense path's last input and output (copies: neither may change under it). */
+interface SoftmaxState {
+  memo: SoftmaxMemo | undefined;
+}
+
+export function importSoftmax(node: OnnxNode, ctx: ImportContext): GraphStep<SoftmaxState> {
   const opset = ctx.graph.opset;
   const axis = node.attributes.int('axis', opset < 13 ? 1 : -1);
   const layer = new SoftmaxLayer(node.name);
@@ -84,14 +88,17 @@ export function importSoftmax(node: OnnxNode, ctx: ImportContext): GraphStep {
   };
   return {
     node,
-    createState: () => null,
-    run: (_s, inputs, frame) => {
+    createState: () => ({ memo: undefined }),
+    run: (state, inputs, frame) => {
       const input = requireInput(node, inputs);
       if (isImage(input) && overChannels(input)) {
         const out = runLayer(layer, null, asImageMap(input, frame.meta, node.name), frame);
         return [{ ...out, dims: input.dims } as Value];
       }
-      return [dense(inputs)];
+      const tensor = asTensor(input);
+      const result = softmax(tensor, axis, opset, state.memo);
+      state.memo = { input: tensor.data.slice(), output: result.data.slice() };
+      return [tensorValue(result)];
     },
   };
 }

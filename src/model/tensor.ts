@@ -116,20 +116,34 @@ export function flattenDims(dims: readonly number[], axis: number): number[] {
   return [sizeOf(dims.slice(0, split)), sizeOf(dims.slice(split))];
 }
 
+/** A softmax's previous input and output (same shape), for `softmax` to reuse unchanged rows. */
+export interface SoftmaxMemo {
+  readonly input: Float32Array;
+  readonly output: Float32Array;
+}
+
 /**
  * Softmax over `axis`. Before opset 13 ONNX coerces the input to 2-D at `axis` and normalizes over
- * everything from `axis` on; from 13 it normalizes over that one axis.
+ * everything from `axis` on; from 13 it normalizes over that one axis. With a `memo` of the same
+ * shape, a row whose inputs all equal the memo's takes the memo's output row: exactly what
+ * recomputing it gives, without the exponentials (detection heads on video change few anchors per
+ * frame, and `Math.exp` is most of a softmax's cost).
  */
-export function softmax(t: Tensor, axis: number, opset: number): Tensor {
+export function softmax(t: Tensor, axis: number, opset: number, memo?: SoftmaxMemo): Tensor {
   const rank = t.dims.length;
   const a = axis < 0 ? axis + rank : axis;
   const inner = opset < 13 ? sizeOf(t.dims.slice(a)) : t.dims[a]!;
   const stride = opset < 13 ? 1 : sizeOf(t.dims.slice(a + 1));
   const outer = t.data.length / (inner * stride);
   const data = new Float32Array(t.data.length);
+  const previous = memo && memo.input.length === t.data.length ? memo : undefined;
   for (let o = 0; o < outer; o++) {
     for (let s = 0; s < stride; s++) {
       const base = o * inner * stride + s;
+      if (previous && sameRow(t.data, previous.input, base, inner, stride)) {
+        for (let k = 0; k < inner; k++) data[base + k * stride] = previous.output[base + k * stride]!;
+        continue;
+      }
       let max = -Infinity;
       for (let k = 0; k < inner; k++) max = Math.max(max, t.data[base + k * stride]!);
       let sum = 0;
@@ -138,6 +152,12 @@ export function softmax(t: Tensor, axis: number, opset: number): Tensor {
     }
   }
   return { dims: t.dims, data };
+}
+
+/** Bitwise-equal values along one softmax row (NaN never equals, so such a row is recomputed). */
+function sameRow(a: Float32Array, b: Float32Array, base: number, inner: number, stride: number): boolean {
+  for (let k = 0; k < inner; k++) if (a[base + k * stride] !== b[base + k * stride]) return false;
+  return true;
 }
 
 export function concat(tensors: readonly Tensor[], axis: number, where: string): Tensor {
