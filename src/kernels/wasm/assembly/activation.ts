@@ -30,26 +30,31 @@ export function activateTouched(header: usize, kind: i32, alpha: f32): void {
 }
 
 @inline function activateRange(src: usize, dst: usize, count: i32, kind: i32, alpha: f32): void {
+  // One loop per kind: the kind test stays out of the per-vector work (V8 does not unswitch it).
+  const vectorBytes = <usize>(count & ~3) << 2;
   const zero = f32x4.splat(0);
-  const six = f32x4.splat(6);
-  const slope = f32x4.splat(alpha);
-  let i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const offset = <usize>i << 2;
-    const x = v128.load(src + offset);
-    let y = x;
-    if (kind == 1) y = f32x4.max(x, zero);
-    else if (kind == 2) y = f32x4.min(f32x4.max(x, zero), six);
-    else if (kind == 3) y = v128.bitselect(x, f32x4.mul(x, slope), f32x4.ge(x, zero));
-    v128.store(dst + offset, y);
+  let i: usize = 0;
+  if (kind == 1) {
+    for (; i < vectorBytes; i += 16) v128.store(dst + i, f32x4.max(v128.load(src + i), zero));
+  } else if (kind == 2) {
+    const six = f32x4.splat(6);
+    for (; i < vectorBytes; i += 16) v128.store(dst + i, f32x4.min(f32x4.max(v128.load(src + i), zero), six));
+  } else if (kind == 3) {
+    const slope = f32x4.splat(alpha);
+    for (; i < vectorBytes; i += 16) {
+      const x = v128.load(src + i);
+      v128.store(dst + i, v128.bitselect(x, f32x4.mul(x, slope), f32x4.ge(x, zero)));
+    }
+  } else {
+    for (; i < vectorBytes; i += 16) v128.store(dst + i, v128.load(src + i));
   }
-  for (; i < count; i++) {
-    const offset = <usize>i << 2;
-    const x = load<f32>(src + offset);
+  const end = <usize>count << 2;
+  for (; i < end; i += 4) {
+    const x = load<f32>(src + i);
     let y = x;
     if (kind == 1) y = x > 0 ? x : 0;
     else if (kind == 2) y = x > 0 ? (x < 6 ? x : 6) : 0;
     else if (kind == 3) y = x >= 0 ? x : x * alpha;
-    store<f32>(dst + offset, y);
+    store<f32>(dst + i, y);
   }
 }

@@ -81,6 +81,16 @@ export function detectActive(header: usize, threshold: f32, useCandidates: bool,
 @inline function changed(now: usize, kept: usize, channels: i32, threshold: f32): bool {
   const limit = f32x4.splat(threshold);
   let c = 0;
+  // 16 channels per test: most candidates are inactive and read every channel, so one branch per
+  // four vectors instead of one per vector.
+  for (; c + 16 <= channels; c += 16) {
+    const o = <usize>c << 2;
+    const a = f32x4.le(f32x4.abs(f32x4.sub(v128.load(now + o), v128.load(kept + o))), limit);
+    const b = f32x4.le(f32x4.abs(f32x4.sub(v128.load(now + o, 16), v128.load(kept + o, 16))), limit);
+    const d = f32x4.le(f32x4.abs(f32x4.sub(v128.load(now + o, 32), v128.load(kept + o, 32))), limit);
+    const e = f32x4.le(f32x4.abs(f32x4.sub(v128.load(now + o, 48), v128.load(kept + o, 48))), limit);
+    if (!i32x4.all_true(v128.and(v128.and(a, b), v128.and(d, e)))) return true;
+  }
   for (; c + 4 <= channels; c += 4) {
     const offset = <usize>c << 2;
     const d = f32x4.sub(v128.load(now + offset), v128.load(kept + offset));
