@@ -109,12 +109,7 @@ export class WasmConvEngine implements ConvEngine {
 
   keyframe(input: Float32Array): void {
     const views = this.currentViews();
-    if (input.buffer === this.runtime.memory.buffer) {
-      views.header[Field.Staged] = input.byteOffset;
-    } else {
-      views.header[Field.Staged] = this.base + this.layout.staged;
-      views.staged.set(input);
-    }
+    this.stage(views, input, null, 0);
     // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
     const bad = this.runtime.kernels.integrateWhole(this.header);
     if (bad >= 0) {
@@ -145,14 +140,7 @@ export class WasmConvEngine implements ConvEngine {
         views.candidates.set(candidates.subarray(0, candidateCount));
       }
     }
-    if (input.buffer === memory) {
-      views.header[Field.Staged] = input.byteOffset;
-    } else {
-      views.header[Field.Staged] = this.base + this.layout.staged;
-      const partial = candidates !== null && candidateCount < PARTIAL_COPY_FRACTION * this.inputPixels;
-      if (partial) stageCandidates(input, views.staged, candidates!, candidateCount, g.inChannels);
-      else views.staged.set(input);
-    }
+    this.stage(views, input, candidates, candidateCount);
     const maxActive = Math.floor(denseFraction * this.inputPixels);
     const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount, maxActive);
     if (active > maxActive) {
@@ -204,6 +192,23 @@ export class WasmConvEngine implements ConvEngine {
       return;
     }
     this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, this.activationCode, leakyReluAlpha);
+  }
+
+  /**
+   * Points `Field.Staged` at the input: in place when it lives in this memory (the previous layer's
+   * output), else at the engine's copy of it, of the candidates' channels only when they are few.
+   */
+  private stage(views: Views, input: Float32Array, candidates: Int32Array | null, candidateCount: number): void {
+    if (input.buffer === this.runtime.memory.buffer) {
+      views.header[Field.Staged] = input.byteOffset;
+      return;
+    }
+    views.header[Field.Staged] = this.base + this.layout.staged;
+    if (candidates !== null && candidateCount < PARTIAL_COPY_FRACTION * this.inputPixels) {
+      stageCandidates(input, views.staged, candidates, candidateCount, this.geometry.inChannels);
+    } else {
+      views.staged.set(input);
+    }
   }
 
   private denseConv(): void {
