@@ -100,6 +100,42 @@ if (!status.available) {
     );
     t.pass('200 random layers, 4 delta frames each');
   });
+
+  t.test(`${instructionSet}: dense fallbacks between sparse frames: detection stops just past the crossover on both engines, and P stays exact`, async (t) => {
+    fc.assert(
+      fc.property(fc.oneof(convCase(), pointwiseCase()), fc.integer(), fc.boolean(), fc.double({ min: 0, max: 0.6, noNaN: true }), ({ geometry: g }, seed, useCandidates, denseFraction) => {
+        const random = prng(seed);
+        const { weight, bias, prepared } = layer(g, random);
+        const wasm = backend.createConvEngine(g, prepared);
+        const js = jsBackend.createConvEngine(g, prepared);
+        const pixels = g.inHeight * g.inWidth;
+        const maxActive = Math.floor(denseFraction * pixels);
+        let input = randomArray(random, pixels * g.inChannels);
+        wasm.keyframe(input);
+        js.keyframe(input);
+        try {
+          for (let frame = 0; frame < 6; frame++) {
+            // Alternately few and many changed pixels, so that frames go sparse and dense in turn.
+            const next = perturbPixels(input, g.inChannels, frame % 2 === 0 ? 0.05 : 0.9, random);
+            const candidates = useCandidates ? changedPixels(input, next, g.inChannels) : null;
+            const count = candidates ? candidates.length : 0;
+            const w = wasm.update(next, 0, candidates, count, denseFraction);
+            const j = js.update(next, 0, candidates, count, denseFraction);
+            input = next;
+            if (w.dense !== j.dense || w.activePixels !== j.activePixels) return false;
+            if (w.dense ? w.activePixels !== maxActive + 1 : w.activePixels > maxActive) return false;
+            const expected = convReference(g, weight, bias, input);
+            if (maxAbsDiff(wasm.projection, expected) > tolerance(expected) || maxAbsDiff(js.projection, expected) > tolerance(expected)) return false;
+          }
+          return true;
+        } finally {
+          wasm.dispose();
+        }
+      }),
+      { numRuns: 150 },
+    );
+    t.pass('150 random layers, 6 frames each');
+  });
   }
 
   t.test('two threads: dense keyframes and the dense fallback split rows with a worker and equal the reference', async (t) => {
