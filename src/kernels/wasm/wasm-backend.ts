@@ -28,9 +28,10 @@ export interface WasmBackendOptions {
   /** Which build of the kernels to use (default `'auto'`: fused multiply-add where the engine has relaxed SIMD). */
   readonly instructionSet?: InstructionSet;
   /**
-   * Threads for dense convs (keyframes and the dense fallback; sparse updates use one):
-   * 2 adds a worker over the shared wasm memory; `'auto'` uses 2 where the machine has 2 or more
-   * cores. Default 1.
+   * 2 adds a worker over the shared wasm memory that takes half of each dense conv (keyframes, dense
+   * fallbacks) and of each large pointwise sparse update; `'auto'` uses 2 where the machine has 2 or
+   * more cores. Default 1. It pays off where many frames go dense; on mostly sparse video it was no
+   * faster than one thread (docs/architecture.md, "Two threads").
    */
   readonly threads?: 1 | 2 | 'auto';
   /** Where the fallback notice goes (default `console.warn`). */
