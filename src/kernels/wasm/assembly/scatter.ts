@@ -72,19 +72,8 @@ export function scatterGeneral(header: usize, activeCount: i32): i32 {
         for (let group = 0; group < groups; group++) {
           const groupIn = <usize>(group * inPerGroup) << 2;
           const groupOut = <usize>(group * outPerGroup) << 2;
-          const w = wTap + <usize>group * weightGroup;
-          let co = 0;
-          for (; co + 8 <= outPerGroup; co += 8) {
-            const c = <usize>co << 2;
-            quad8(d0 + groupIn, d1 + groupIn, d2 + groupIn, d3 + groupIn, w + c, weightRow, inPerGroup,
-              o0 + groupOut + c, o1 + groupOut + c, o2 + groupOut + c, o3 + groupOut + c);
-          }
-          if (co < outPerGroup) {
-            scatterChannels(d0 + groupIn, w, o0 + groupOut, co, inPerGroup, outPerGroup, weightRow);
-            scatterChannels(d1 + groupIn, w, o1 + groupOut, co, inPerGroup, outPerGroup, weightRow);
-            scatterChannels(d2 + groupIn, w, o2 + groupOut, co, inPerGroup, outPerGroup, weightRow);
-            scatterChannels(d3 + groupIn, w, o3 + groupOut, co, inPerGroup, outPerGroup, weightRow);
-          }
+          scatterQuad(d0 + groupIn, d1 + groupIn, d2 + groupIn, d3 + groupIn, wTap + <usize>group * weightGroup, weightRow, inPerGroup, outPerGroup,
+            o0 + groupOut, o1 + groupOut, o2 + groupOut, o3 + groupOut);
         }
       }
       for (; q < n; q++) {
@@ -133,17 +122,7 @@ function scatterPointwise(header: usize, activeCount: i32): i32 {
     const o1 = projection + <usize>load<i32>(pixels, 4) * outBytes;
     const o2 = projection + <usize>load<i32>(pixels, 8) * outBytes;
     const o3 = projection + <usize>load<i32>(pixels, 12) * outBytes;
-    let co = 0;
-    for (; co + 8 <= outC; co += 8) {
-      const c = <usize>co << 2;
-      quad8(d0, d0 + deltaBytes, d0 + 2 * deltaBytes, d0 + 3 * deltaBytes, weights + c, weightRow, inC, o0 + c, o1 + c, o2 + c, o3 + c);
-    }
-    if (co < outC) {
-      scatterChannels(d0, weights, o0, co, inC, outC, weightRow);
-      scatterChannels(d0 + deltaBytes, weights, o1, co, inC, outC, weightRow);
-      scatterChannels(d0 + 2 * deltaBytes, weights, o2, co, inC, outC, weightRow);
-      scatterChannels(d0 + 3 * deltaBytes, weights, o3, co, inC, outC, weightRow);
-    }
+    scatterQuad(d0, d0 + deltaBytes, d0 + 2 * deltaBytes, d0 + 3 * deltaBytes, weights, weightRow, inC, outC, o0, o1, o2, o3);
   }
   for (; k < activeCount; k++) {
     const out = projection + <usize>load<i32>(activePixels + (<usize>k << 2)) * outBytes;
@@ -177,6 +156,27 @@ function listTapReach(header: usize, activeCount: i32, ky: i32, kx: i32, list: u
     n++;
   }
   return n;
+}
+
+/**
+ * Four active pixels' deltas (one group's channels at `d0..d3`) through one tap's weights `w` into
+ * four distinct output pixels (`o0..o3`): 8 output channels at a time, then the rest per pixel.
+ */
+@inline function scatterQuad(
+  d0: usize, d1: usize, d2: usize, d3: usize, w: usize, weightRow: usize, inPerGroup: i32, outPerGroup: i32,
+  o0: usize, o1: usize, o2: usize, o3: usize,
+): void {
+  let co = 0;
+  for (; co + 8 <= outPerGroup; co += 8) {
+    const c = <usize>co << 2;
+    quad8(d0, d1, d2, d3, w + c, weightRow, inPerGroup, o0 + c, o1 + c, o2 + c, o3 + c);
+  }
+  if (co < outPerGroup) {
+    scatterChannels(d0, w, o0, co, inPerGroup, outPerGroup, weightRow);
+    scatterChannels(d1, w, o1, co, inPerGroup, outPerGroup, weightRow);
+    scatterChannels(d2, w, o2, co, inPerGroup, outPerGroup, weightRow);
+    scatterChannels(d3, w, o3, co, inPerGroup, outPerGroup, weightRow);
+  }
 }
 
 /** Four active pixels' deltas through one tap into four output pixels, 8 output channels. */
