@@ -104,6 +104,8 @@ interface Timed {
   readonly contender: Contender;
   /** Per-round median ms per frame. */
   readonly roundMedians: number[];
+  /** Per-round total ms over the clip (frames after the first): throughput, dense frames included. */
+  readonly roundTotals: number[];
   /** Every frame's time over all rounds. */
   readonly allTimes: number[];
   /** The last round's outputs (rx-rrm contenders), for the profile of the slowest frame. */
@@ -113,11 +115,12 @@ interface Timed {
 
 /** `ROUNDS` rounds, each running every contender once in order. */
 async function timeRounds(contenders: readonly Contender[]): Promise<Timed[]> {
-  const timed: Timed[] = contenders.map((contender) => ({ contender, roundMedians: [], allTimes: [] }));
+  const timed: Timed[] = contenders.map((contender) => ({ contender, roundMedians: [], roundTotals: [], allTimes: [] }));
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of timed) {
       const { times, outputs } = await t.contender.pass();
       t.roundMedians.push(median(times));
+      t.roundTotals.push(times.reduce((sum, ms) => sum + ms, 0));
       t.allTimes.push(...times);
       t.outputs = outputs;
       t.lastTimes = times;
@@ -242,12 +245,13 @@ export async function run(): Promise<void> {
     // timed[0] and timed[1] are onnxruntime on 1 and 2 threads.
     const speeds = (t: Timed) => t.roundMedians.map((m, round) => timed[t.contender.threads - 1]!.roundMedians[round]! / m);
     const speed = (t: Timed) => median(speeds(t));
+    const throughput = (t: Timed) => median(t.roundTotals.map((total, round) => timed[t.contender.threads - 1]!.roundTotals[round]! / total));
     for (const t of timed) {
       const ms = median(t.roundMedians);
       const range = speeds(t);
       rows.push([
         clip.file, t.contender.who, t.contender.tau, (1000 / ms).toFixed(1), `${ms.toFixed(1)} / ${percentile(t.allTimes, 99).toFixed(1)}`,
-        `${speed(t).toFixed(2)}x (${Math.min(...range).toFixed(2)}–${Math.max(...range).toFixed(2)})`, t.contender.macs, t.contender.p99,
+        `${speed(t).toFixed(2)}x (${Math.min(...range).toFixed(2)}–${Math.max(...range).toFixed(2)})`, `${throughput(t).toFixed(2)}x`, t.contender.macs, t.contender.p99,
       ]);
       if (t.contender.tau !== '-' && t.contender.tau !== '0') {
         chosen.push(`${clip.file}: ${t.contender.who.replace(/^rx-rrm at /, '')} = ${t.contender.tau}, ${t.contender.macs} of dense MACs, ${speed(t).toFixed(2)}x onnxruntime on as many threads`);
@@ -261,8 +265,8 @@ export async function run(): Promise<void> {
       }
     }
   }
-  console.log(`UltraFace-slim-320, 320x240, frames after the first; ${ROUNDS} rounds of every contender in turn: ms = median over rounds of the per-round median, p99 over all frames of all rounds, fps = 1000 / ms; speed = median over rounds of onnxruntime's per-round median (on as many threads) over the contender's (range over rounds); τ* searched over ${SEARCH.join(', ')}`);
-  printTable(['clip', 'implementation', 'τ', 'fps', 'ms/frame median / p99', 'vs onnxruntime, same threads', 'MACs done (of dense)', 'p99 max face-score deviation'], rows);
+  console.log(`UltraFace-slim-320, 320x240, frames after the first; ${ROUNDS} rounds of every contender in turn: ms = median over rounds of the per-round median, p99 over all frames of all rounds, fps = 1000 / ms; speed = median over rounds of onnxruntime's per-round median (on as many threads) over the contender's (range over rounds); total time: the same ratio of the per-round sums over the clip (frames per second over the whole clip, dense frames included); τ* searched over ${SEARCH.join(', ')}`);
+  printTable(['clip', 'implementation', 'τ', 'fps', 'ms/frame median / p99', 'vs onnxruntime, same threads', 'total time: vs onnxruntime', 'MACs done (of dense)', 'p99 max face-score deviation'], rows);
   console.log(`\nchosen thresholds:\n  ${chosen.join('\n  ')}`);
   console.log(`(relative τ: each layer's τ is τ times its input's magnitude over the model input's, measured on the first frame: docs/architecture.md)`);
   const exact = activeFractions(exactRuns);
