@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { jsBackend } from '../kernels/js-backend.js';
 import { createWasmBackend } from '../kernels/wasm/wasm-backend.js';
 import type { KernelBackend } from '../kernels/backend.js';
-import { THRESHOLD_MODES, type ThresholdMode } from '../model/threshold-mode.js';
+import { isThresholdMode, THRESHOLD_MODES, type ThresholdMode } from '../model/threshold-mode.js';
 import type { PreprocessOptions } from '../model/preprocess.js';
 import { UsageError } from './errors.js';
 
@@ -89,8 +89,8 @@ export function backendOption(values: ParsedValues): KernelBackend {
 export function thresholdModeOption(values: ParsedValues): ThresholdMode | undefined {
   const value = values['threshold-mode'];
   if (value === undefined) return undefined;
-  if (!THRESHOLD_MODES.includes(value as ThresholdMode)) throw new UsageError(`--threshold-mode ${String(value)}: expected ${THRESHOLD_MODES.join(' or ')}`);
-  return value as ThresholdMode;
+  if (!isThresholdMode(value)) throw new UsageError(`--threshold-mode ${String(value)}: expected ${THRESHOLD_MODES.join(' or ')}`);
+  return value;
 }
 
 export interface ThresholdsFile {
@@ -117,8 +117,8 @@ export async function readThresholds(path: string): Promise<ThresholdsFile> {
     if (typeof tau !== 'number' || !(tau >= 0)) throw new UsageError(`--thresholds ${path}: layer ${layer} has threshold ${JSON.stringify(tau)}, expected a number >= 0`);
   }
   const mode = wrapped ? (parsed as { thresholdMode?: unknown }).thresholdMode : undefined;
-  if (mode !== undefined && !THRESHOLD_MODES.includes(mode as ThresholdMode)) {
+  if (mode !== undefined && !isThresholdMode(mode)) {
     throw new UsageError(`--thresholds ${path}: thresholdMode ${JSON.stringify(mode)}, expected ${THRESHOLD_MODES.map((m) => `"${m}"`).join(' or ')}`);
   }
-  return { thresholds: table as Record<string, number>, thresholdMode: mode as ThresholdMode | undefined };
+  return { thresholds: table as Record<string, number>, thresholdMode: mode };
 }

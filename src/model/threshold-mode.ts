@@ -11,12 +11,14 @@ import type { FeatureMap } from '../types.js';
 export type ThresholdMode = 'absolute' | 'relative';
 export const THRESHOLD_MODES: readonly ThresholdMode[] = ['absolute', 'relative'];
 
+export function isThresholdMode(value: unknown): value is ThresholdMode {
+  return (THRESHOLD_MODES as readonly unknown[]).includes(value);
+}
+
 export function checkThresholdMode(mode: unknown): ThresholdMode {
   if (mode === undefined) return 'absolute';
-  if (!THRESHOLD_MODES.includes(mode as ThresholdMode)) {
-    throw new RrmInputError(`thresholdMode must be one of ${THRESHOLD_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  }
-  return mode as ThresholdMode;
+  if (!isThresholdMode(mode)) throw new RrmInputError(`thresholdMode must be one of ${THRESHOLD_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  return mode;
 }
 
 /**

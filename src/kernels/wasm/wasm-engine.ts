@@ -110,14 +110,7 @@ export class WasmConvEngine implements ConvEngine {
   keyframe(input: Float32Array): void {
     const views = this.currentViews();
     this.stage(views, input, null, 0);
-    // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
-    const bad = this.runtime.kernels.integrateWhole(this.header);
-    if (bad >= 0) {
-      const channels = this.geometry.inChannels;
-      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
-    }
-    this.denseConv();
-    this.activateWhole(views);
+    this.recomputeStaged(views, input);
   }
 
   update(
@@ -140,11 +133,13 @@ export class WasmConvEngine implements ConvEngine {
         views.candidates.set(candidates.subarray(0, candidateCount));
       }
     }
-    this.stage(views, input, candidates, candidateCount);
+    const stagedWhole = this.stage(views, input, candidates, candidateCount);
     const maxActive = Math.floor(denseFraction * this.inputPixels);
     const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount, maxActive);
     if (active > maxActive) {
-      this.keyframe(input);
+      // A partial copy left the other pixels stale in the staged buffer; a whole one is not redone.
+      if (!stagedWhole) views.staged.set(input);
+      this.recomputeStaged(views, input);
       return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
     }
     if (views.header[Field.DeltasNonFinite]) {
@@ -197,18 +192,32 @@ export class WasmConvEngine implements ConvEngine {
   /**
    * Points `Field.Staged` at the input: in place when it lives in this memory (the previous layer's
    * output), else at the engine's copy of it, of the candidates' channels only when they are few.
+   * Returns whether the staged input is whole (false after a partial copy).
    */
-  private stage(views: Views, input: Float32Array, candidates: Int32Array | null, candidateCount: number): void {
+  private stage(views: Views, input: Float32Array, candidates: Int32Array | null, candidateCount: number): boolean {
     if (input.buffer === this.runtime.memory.buffer) {
       views.header[Field.Staged] = input.byteOffset;
-      return;
+      return true;
     }
     views.header[Field.Staged] = this.base + this.layout.staged;
     if (candidates !== null && candidateCount < PARTIAL_COPY_FRACTION * this.inputPixels) {
       stageCandidates(input, views.staged, candidates, candidateCount, this.geometry.inChannels);
-    } else {
-      views.staged.set(input);
+      return false;
     }
+    views.staged.set(input);
+    return true;
+  }
+
+  /** Dense recompute from the whole staged input: Ĩ = input (validated), P = W·Ĩ + b, output = f(P). */
+  private recomputeStaged(views: Views, input: Float32Array): void {
+    // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
+    const bad = this.runtime.kernels.integrateWhole(this.header);
+    if (bad >= 0) {
+      const channels = this.geometry.inChannels;
+      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
+    }
+    this.denseConv();
+    this.activateWhole(views);
   }
 
   private denseConv(): void {
