@@ -37,7 +37,6 @@ export function convDenseGeneral(header: usize, rowStart: i32, rowEnd: i32, scra
   const outPixel = <usize>outC << 2;
   const panels = pointer(header, Field.DensePanels);
   const fields = scratch;
-  const depth = taps * inPerGroup;
   // One panel holds 8 output channels; `co * panelBytes8` is the panel of the block starting at co.
   const panelBytes8 = <usize>(taps * inPerGroup) << 2;
   const groupPanelBytes = <usize>((outPerGroup >> 3) << 3) * panelBytes8;
@@ -53,23 +52,8 @@ export function convDenseGeneral(header: usize, rowStart: i32, rowEnd: i32, scra
       for (; ox + 4 <= outW; ox += 4) {
         const src = rowIn + <usize>ox * pixelStep;
         const dst = rowOut + <usize>ox * outPixel;
-        let co = 0;
-        if (outPerGroup >= 8) gatherFields(src, src + pixelStep, src + 2 * pixelStep, src + 3 * pixelStep, tapOffsets, taps, inPerGroup, fields);
-        for (; co + 8 <= outPerGroup; co += 8) {
-          const c = <usize>co << 2;
-          const d = dst + c;
-          tile4x8(fields, depth, groupPanels + <usize>co * panelBytes8, d, d + outPixel, d + 2 * outPixel, d + 3 * outPixel, bias + groupOut + c);
-        }
-        for (; co + 4 <= outPerGroup; co += 4) {
-          const c = <usize>co << 2;
-          tile4x4(src, pixelStep, groupWeights + c, weightRow, weightTap, tapOffsets, taps, inPerGroup, dst + c, outPixel, bias + groupOut + c);
-        }
-        for (; co < outPerGroup; co++) {
-          for (let k = 0; k < 4; k++) {
-            const c = <usize>co << 2;
-            tile1x1(src + <usize>k * pixelStep, groupWeights + c, weightRow, weightTap, tapOffsets, taps, inPerGroup, dst + <usize>k * outPixel + c, bias + groupOut + c);
-          }
-        }
+        fourPixels(src, src + pixelStep, src + 2 * pixelStep, src + 3 * pixelStep, dst, dst + outPixel, dst + 2 * outPixel, dst + 3 * outPixel,
+          groupPanels, panelBytes8, groupWeights, weightRow, weightTap, tapOffsets, taps, inPerGroup, outPerGroup, bias + groupOut, fields);
       }
       for (; ox < outW; ox++) {
         const src = rowIn + <usize>ox * pixelStep;
@@ -89,11 +73,42 @@ export function convDenseGeneral(header: usize, rowStart: i32, rowEnd: i32, scra
 }
 
 /**
+ * Four output pixels of one group, all its output channels: their receptive fields (tap (0, 0)
+ * inputs at `s0..s3`) are gathered once for the 8-channel tiles, then come 4-channel tiles and single
+ * values; P is written at `d0..d3` (the group's first channel), `bias` is the group's. The dense conv
+ * passes 4 neighbours of a row, the recompute any 4 touched pixels.
+ */
+@inline export function fourPixels(
+  s0: usize, s1: usize, s2: usize, s3: usize, d0: usize, d1: usize, d2: usize, d3: usize,
+  panels: usize, panelBytes8: usize, weights: usize, weightRow: usize, weightTap: usize,
+  tapOffsets: usize, taps: i32, inPerGroup: i32, outPerGroup: i32, bias: usize, fields: usize,
+): void {
+  let co = 0;
+  if (outPerGroup >= 8) gatherFields(s0, s1, s2, s3, tapOffsets, taps, inPerGroup, fields);
+  for (; co + 8 <= outPerGroup; co += 8) {
+    const c = <usize>co << 2;
+    tile4x8(fields, taps * inPerGroup, panels + <usize>co * panelBytes8, d0 + c, d1 + c, d2 + c, d3 + c, bias + c);
+  }
+  for (; co + 4 <= outPerGroup; co += 4) {
+    const c = <usize>co << 2;
+    tile4x4(s0, s1, s2, s3, weights + c, weightRow, weightTap, tapOffsets, taps, inPerGroup, d0 + c, d1 + c, d2 + c, d3 + c, bias + c);
+  }
+  for (; co < outPerGroup; co++) {
+    const c = <usize>co << 2;
+    const w = weights + c;
+    tile1x1(s0, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d0 + c, bias + c);
+    tile1x1(s1, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d1 + c, bias + c);
+    tile1x1(s2, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d2 + c, bias + c);
+    tile1x1(s3, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d3 + c, bias + c);
+  }
+}
+
+/**
  * Gathers the receptive fields of 4 output pixels (whose tap (0, 0) inputs are at `s0..s3`) into
  * `[tap, ci, pixel]` order: the 4 pixels' values of one (tap, input channel) become adjacent, so the
  * tile kernel reads them at constant offsets from a single pointer (an im2col of 4 rows, L1-sized).
  */
-export function gatherFields(s0: usize, s1: usize, s2: usize, s3: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, fields: usize): void {
+function gatherFields(s0: usize, s1: usize, s2: usize, s3: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, fields: usize): void {
   let out = fields;
   for (let t = 0; t < taps; t++) {
     const offset = <usize>load<i32>(tapOffsets + (<usize>t << 2));
@@ -131,7 +146,7 @@ export function gatherFields(s0: usize, s1: usize, s2: usize, s3: usize, tapOffs
 }
 
 /** 4 output pixels (written at `d0..d3`) x 8 output channels: gathered fields (`depth` rows of 4) times one weight panel. */
-@inline export function tile4x8(fields: usize, depth: i32, panel: usize, d0: usize, d1: usize, d2: usize, d3: usize, bias: usize): void {
+@inline function tile4x8(fields: usize, depth: i32, panel: usize, d0: usize, d1: usize, d2: usize, d3: usize, bias: usize): void {
   const b0 = v128.load(bias);
   const b1 = v128.load(bias, 16);
   let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
@@ -166,29 +181,34 @@ export function gatherFields(s0: usize, s1: usize, s2: usize, s3: usize, tapOffs
   v128.store(d3, a31, 16);
 }
 
+/** 4 output pixels (tap (0, 0) inputs at `s0..s3`, written at `d0..d3`) x 4 output channels, straight from Ĩ. */
 @inline function tile4x4(
-  src: usize, pixelStep: usize, w: usize, weightRow: usize, weightTap: usize,
-  tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, outPixel: usize, bias: usize,
+  s0: usize, s1: usize, s2: usize, s3: usize, w: usize, weightRow: usize, weightTap: usize,
+  tapOffsets: usize, taps: i32, inPerGroup: i32, d0: usize, d1: usize, d2: usize, d3: usize, bias: usize,
 ): void {
+  // The other pixels as offsets from the first (wrapping unsigned arithmetic), so one pointer walks.
+  const o1 = s1 - s0;
+  const o2 = s2 - s0;
+  const o3 = s3 - s0;
   const b0 = v128.load(bias);
   let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
   for (let t = 0; t < taps; t++) {
-    let x = src + <usize>load<i32>(tapOffsets + (<usize>t << 2));
+    let x = s0 + <usize>load<i32>(tapOffsets + (<usize>t << 2));
     let wp = w + <usize>t * weightTap;
     for (let ci = 0; ci < inPerGroup; ci++) {
       const w0 = v128.load(wp);
       a0 = madd(a0, v128.load32_splat(x), w0);
-      a1 = madd(a1, v128.load32_splat(x + pixelStep), w0);
-      a2 = madd(a2, v128.load32_splat(x + 2 * pixelStep), w0);
-      a3 = madd(a3, v128.load32_splat(x + 3 * pixelStep), w0);
+      a1 = madd(a1, v128.load32_splat(x + o1), w0);
+      a2 = madd(a2, v128.load32_splat(x + o2), w0);
+      a3 = madd(a3, v128.load32_splat(x + o3), w0);
       x += 4;
       wp += weightRow;
     }
   }
-  v128.store(dst, a0);
-  v128.store(dst + outPixel, a1);
-  v128.store(dst + 2 * outPixel, a2);
-  v128.store(dst + 3 * outPixel, a3);
+  v128.store(d0, a0);
+  v128.store(d1, a1);
+  v128.store(d2, a2);
+  v128.store(d3, a3);
 }
 
 @inline function tile1x8(src: usize, panel: usize, tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, bias: usize): void {
@@ -210,7 +230,7 @@ export function gatherFields(s0: usize, s1: usize, s2: usize, s3: usize, tapOffs
 }
 
 /** One output value: the scalar tail for channel counts that are not a multiple of the tile. */
-@inline export function tile1x1(
+@inline function tile1x1(
   src: usize, w: usize, weightRow: usize, weightTap: usize,
   tapOffsets: usize, taps: i32, inPerGroup: i32, dst: usize, bias: usize,
 ): void {

@@ -12,7 +12,7 @@
 import { Field } from './header';
 import { field, pointer } from './fields';
 import { collectReach } from './scatter';
-import { gatherFields, tile1x1, tile4x8 } from './dense';
+import { fourPixels } from './dense';
 import { depthwisePixel } from './depthwise';
 
 /** Touched pixels `from..to` of any groups; `scratch` as for `convDenseGeneral`. */
@@ -32,7 +32,6 @@ export function recomputeGeneral(header: usize, from: i32, to: i32, scratch: usi
   const weightRow = <usize>outPerGroup << 2;
   const weightTap = <usize>(inC * outPerGroup) << 2;
   const outPixel = <usize>outC << 2;
-  const depth = taps * inPerGroup;
   const panelBytes8 = <usize>(taps * inPerGroup) << 2;
   const groupPanelBytes = <usize>((outPerGroup >> 3) << 3) * panelBytes8;
   const last = to - 1;
@@ -46,30 +45,16 @@ export function recomputeGeneral(header: usize, from: i32, to: i32, scratch: usi
     const s1 = inputOf(header, p1, inC);
     const s2 = inputOf(header, p2, inC);
     const s3 = inputOf(header, p3, inC);
+    const d0 = projection + <usize>p0 * outPixel;
+    const d1 = projection + <usize>p1 * outPixel;
+    const d2 = projection + <usize>p2 * outPixel;
+    const d3 = projection + <usize>p3 * outPixel;
     for (let group = 0; group < groups; group++) {
       const groupIn = <usize>(group * inPerGroup) << 2;
       const groupOut = <usize>(group * outPerGroup) << 2;
-      const groupPanels = panels + <usize>group * groupPanelBytes;
-      const groupWeights = weights + (<usize>(group * inPerGroup * outPerGroup) << 2);
-      const d0 = projection + <usize>p0 * outPixel + groupOut;
-      const d1 = projection + <usize>p1 * outPixel + groupOut;
-      const d2 = projection + <usize>p2 * outPixel + groupOut;
-      const d3 = projection + <usize>p3 * outPixel + groupOut;
-      let co = 0;
-      if (outPerGroup >= 8) gatherFields(s0 + groupIn, s1 + groupIn, s2 + groupIn, s3 + groupIn, tapOffsets, taps, inPerGroup, scratch);
-      for (; co + 8 <= outPerGroup; co += 8) {
-        const c = <usize>co << 2;
-        tile4x8(scratch, depth, groupPanels + <usize>co * panelBytes8, d0 + c, d1 + c, d2 + c, d3 + c, bias + groupOut + c);
-      }
-      for (; co < outPerGroup; co++) {
-        const c = <usize>co << 2;
-        const w = groupWeights + c;
-        const b = bias + groupOut + c;
-        tile1x1(s0 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d0 + c, b);
-        tile1x1(s1 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d1 + c, b);
-        tile1x1(s2 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d2 + c, b);
-        tile1x1(s3 + groupIn, w, weightRow, weightTap, tapOffsets, taps, inPerGroup, d3 + c, b);
-      }
+      fourPixels(s0 + groupIn, s1 + groupIn, s2 + groupIn, s3 + groupIn, d0 + groupOut, d1 + groupOut, d2 + groupOut, d3 + groupOut,
+        panels + <usize>group * groupPanelBytes, panelBytes8, weights + (<usize>(group * inPerGroup * outPerGroup) << 2),
+        weightRow, weightTap, tapOffsets, taps, inPerGroup, outPerGroup, bias + groupOut, scratch);
     }
   }
 }
