@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { ConvEngine, KernelBackend } from '../src/kernels/backend.js';
 import { denseConvMacs, resolveWindow, type ConvGeometry } from '../src/kernels/geometry.js';
-import { jsBackend } from '../src/kernels/js-backend.js';
+import { jsBackend } from '../src/kernels/js/js-backend.js';
 import { packConvWeights } from '../src/kernels/pack.js';
 import { createWasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
 import { helperThread } from '../src/kernels/wasm/helper-thread.js';
@@ -34,7 +34,7 @@ interface Layer {
   readonly bias: Float32Array;
 }
 
-function convLayer(label: string, size: [number, number], inC: number, outC: number, kernel: number, stride: number, groups: number): Layer {
+export function convLayer(label: string, size: [number, number], inC: number, outC: number, kernel: number, stride: number, groups: number): Layer {
   const [inHeight, inWidth] = size;
   const w = resolveWindow(inHeight, inWidth, { kernel: [kernel, kernel], stride: [stride, stride], dilation: [1, 1], padding: (kernel - 1) >> 1 });
   const geometry: ConvGeometry = {
@@ -46,7 +46,7 @@ function convLayer(label: string, size: [number, number], inC: number, outC: num
   return { label, geometry, weight: randomArray(random, outC * (inC / groups) * kernel * kernel), bias: randomArray(random, outC) };
 }
 
-function createEngine(backend: KernelBackend, layer: Layer): ConvEngine {
+export function createEngine(backend: KernelBackend, layer: Layer): ConvEngine {
   const g = layer.geometry;
   const packed = packConvWeights(layer.weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth);
   return backend.createConvEngine(g, { packed, bias: layer.bias });
@@ -65,7 +65,7 @@ async function timeIt(step: () => unknown, repeats: number, warmup = repeats * 3
 }
 
 /** A one-Conv ONNX model (NCHW), built with the onnx-proto message classes. */
-function convModel(layer: Layer): Uint8Array {
+export function convModel(layer: Layer): Uint8Array {
   const g = layer.geometry;
   const tensor = (name: string, dims: number[], data: Float32Array) =>
     onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(0)) });
@@ -149,7 +149,7 @@ async function waitForHelpers(): Promise<void> {
  * those pixels. `random` scatters the pixels uniformly (the worst case for locality); `blobs` puts
  * them in 8x8 squares at random places, closer to what changes in a static-camera video.
  */
-function alternatingInputs(layer: Layer, fraction: number, pattern: 'random' | 'blobs' = 'random'): { a: Float32Array; b: Float32Array; changed: Int32Array } {
+export function alternatingInputs(layer: Layer, fraction: number, pattern: 'random' | 'blobs' = 'random'): { a: Float32Array; b: Float32Array; changed: Int32Array } {
   const g = layer.geometry;
   const random = seeded(Math.round(fraction * 1000) + 3);
   const a = randomArray(random, g.inHeight * g.inWidth * g.inChannels);
@@ -249,7 +249,7 @@ async function detectionTable(layer: Layer): Promise<void> {
   js.dispose();
 }
 
-function ultrafaceLayers(): Layer[] {
+export function ultrafaceLayers(): Layer[] {
   return [
     convLayer('stem 3x3, 3->16, 240x320, stride 2', [240, 320], 3, 16, 3, 2, 1),
     convLayer('depthwise 3x3, 32ch, 120x160, stride 1', [120, 160], 32, 32, 3, 1, 32),

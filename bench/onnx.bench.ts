@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { KernelBackend } from '../src/kernels/backend.js';
-import { jsBackend } from '../src/kernels/js-backend.js';
+import { jsBackend } from '../src/kernels/js/js-backend.js';
 import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../src/kernels/wasm/wasm-backend.js';
 import { compareFaceScores, decodeUltraFace, faceScores, iou, loadOnnx, type ModelOperatorOptions, type ModelOutput, type OnnxModel, THRESHOLD_MODES, type ThresholdMode } from '../src/model/index.js';
 import { readFrames } from '../test/helpers/onnx-video.js';

@@ -1,6 +1,8 @@
 /** Options shared by the commands that load a model: parsing, validation and what they turn into. */
 import { readFile } from 'node:fs/promises';
-import { jsBackend } from '../kernels/js-backend.js';
+import { jsBackend } from '../kernels/js/js-backend.js';
+import { availableParallelism } from 'node:os';
+import { createNativeBackend } from '../kernels/native/native-backend.js';
 import { createWasmBackend } from '../kernels/wasm/wasm-backend.js';
 import type { KernelBackend } from '../kernels/backend.js';
 import { isThresholdMode, THRESHOLD_MODES, type ThresholdMode } from '../model/threshold-mode.js';
@@ -76,13 +78,16 @@ export function preprocessOptions(values: ParsedValues): PreprocessOptions {
 export function backendOption(values: ParsedValues): KernelBackend {
   const threads = values.threads ?? '1';
   if (threads !== '1' && threads !== '2' && threads !== 'auto') throw new UsageError(`--threads ${String(threads)}: expected 1, 2 or auto (two threads share dense recomputes)`);
-  const name = values.backend ?? 'wasm';
+  const name = values.backend ?? 'native';
+  const notice = (message: string) => console.error(message);
+  const count = threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : threads === '2' ? 2 : 1;
   if (name === 'js') {
-    if (threads !== '1') throw new UsageError(`--threads ${threads}: the js backend runs on one thread; use --backend wasm`);
+    if (threads !== '1') throw new UsageError(`--threads ${threads}: the js backend runs on one thread; use --backend native or wasm`);
     return jsBackend;
   }
-  if (name === 'wasm') return createWasmBackend({ threads: threads === 'auto' ? 'auto' : threads === '2' ? 2 : 1, notice: (message) => console.error(message) });
-  throw new UsageError(`--backend ${String(name)}: expected wasm or js`);
+  if (name === 'native') return createNativeBackend({ threads: count, notice });
+  if (name === 'wasm') return createWasmBackend({ threads: count, notice });
+  throw new UsageError(`--backend ${String(name)}: expected native, wasm or js`);
 }
 
 /** `--threshold-mode absolute|relative`, undefined when not given. */

@@ -64,8 +64,7 @@ export function importConv(node: OnnxNode, ctx: ImportContext): GraphStep {
     ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
     backend: ctx.backend,
     traceActivity: ctx.traces(node),
-    reuseOutput: true,
-  });
+  }, { fused: true });
   return layerStep(node, layer);
 }
 

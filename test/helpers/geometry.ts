@@ -72,3 +72,13 @@ export const pointwiseCase = (): fc.Arbitrary<ConvCase> =>
       };
       return { geometry, padding: r.padding };
     });
+
+/** A k x k conv over an h x w map with "same"-style padding (k − 1) / 2 on every side. */
+export function squareConv(h: number, w: number, inC: number, outC: number, k: number, s: number, groups: number): ConvGeometry {
+  const pad = (k - 1) >> 1;
+  return {
+    inHeight: h, inWidth: w, inChannels: inC, outHeight: Math.floor((h + 2 * pad - k) / s) + 1, outWidth: Math.floor((w + 2 * pad - k) / s) + 1,
+    outChannels: outC, kernelHeight: k, kernelWidth: k, strideH: s, strideW: s, dilationH: 1, dilationW: 1,
+    padTop: pad, padLeft: pad, padBottom: pad, padRight: pad, groups,
+  };
+}

@@ -7,7 +7,7 @@
 import { firstValueFrom, from, toArray } from 'rxjs';
 import t, { type Test } from 'tap';
 import type { KernelBackend } from '../../src/kernels/backend.js';
-import { jsBackend } from '../../src/kernels/js-backend.js';
+import { jsBackend } from '../../src/kernels/js/js-backend.js';
 import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { compareFaceScores, decodeUltraFace, faceScores, iou, loadOnnx, type ModelOutput, type OnnxModel } from '../../src/model/index.js';
 import type { PreprocessOptions } from '../../src/model/preprocess.js';

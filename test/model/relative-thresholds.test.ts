@@ -136,7 +136,8 @@ t.test('the bounded-error rule holds per layer: |I − Ĩ| ≤ τ_l after every 
 });
 
 t.test('relative τ = 0 is exact', async (t) => {
-  const exact = await run(frames, { threshold: 0, thresholdMode: 'relative' });
+  // Never falling back to dense: the delta path itself must be exact.
+  const exact = await run(frames, { threshold: 0, thresholdMode: 'relative', denseFraction: 1 });
   const reference = await run(frames, { keyframeEvery: 1 });
   let worst = 0;
   exact.forEach((o, k) => {

@@ -21,7 +21,7 @@ export const RUN_USAGE = `rx-rrm run --model m.onnx --input <video | image folde
   --keyframe-every N                       dense recompute every N frames
   --size WxH                               decode at this size (the model's input size is applied after)
   --mean M --scale S --std D               input = (byte − M) · S / D, one value or per channel (default scale 1/255)
-  --channel-order rgb|bgr                  --backend wasm|js   --threads 1|2|auto   --max-frames N
+  --channel-order rgb|bgr                  --backend native|wasm|js   --threads 1|2|auto   --max-frames N
   --compare-dense                          also run the dense path: speed-up and deviation per output
   --json out.json                          per-frame and per-layer records
   --plot activity.png                      active fraction per layer over time, keyframes marked

@@ -1,0 +1,159 @@
+// Pixel-wise activity detection fused with the update of Ĩ and the gather of the deltas, and the
+// keyframe's copy of the whole input into Ĩ; both check for NaN/±Infinity on the way by summing
+// (v − v), which is 0 for finite values and NaN otherwise.
+#include <algorithm>
+
+#include "isa.h"
+
+namespace rrm {
+namespace RRM_ISA {
+
+namespace {
+
+constexpr int L = kLanes;
+
+/** Is any channel's |now − kept| above the limit (or NaN)? */
+inline bool changed(const float* now, const float* kept, int32_t channels, Vec limit) {
+  int32_t c = 0;
+  // Four vectors per branch: most candidates are inactive and read every channel. (Not one test of
+  // their maximum: max drops a NaN in its first operand.)
+  for (; c + 4 * L <= channels; c += 4 * L) {
+    const bool any = anyAboveOrNan(abs(sub(load(now + c), load(kept + c))), limit) |
+                     anyAboveOrNan(abs(sub(load(now + c + L), load(kept + c + L))), limit) |
+                     anyAboveOrNan(abs(sub(load(now + c + 2 * L), load(kept + c + 2 * L))), limit) |
+                     anyAboveOrNan(abs(sub(load(now + c + 3 * L), load(kept + c + 3 * L))), limit);
+    if (any) return true;
+  }
+  for (; c + L <= channels; c += L) {
+    if (anyAboveOrNan(abs(sub(load(now + c), load(kept + c))), limit)) return true;
+  }
+  if (c < channels) {
+    const int lanes = channels - c;
+    if (anyAboveOrNan(abs(sub(loadFirst(now + c, lanes), loadFirst(kept + c, lanes))), limit)) return true;
+  }
+  return false;
+}
+
+/** deltas = now − kept; kept = now. Adds (delta − delta) to `check`. */
+inline void integrate(const float* now, float* kept, float* deltas, int32_t channels, Vec& check) {
+  int32_t c = 0;
+  for (; c + L <= channels; c += L) {
+    const Vec value = load(now + c);
+    const Vec d = sub(value, load(kept + c));
+    check = add(check, sub(d, d));
+    store(deltas + c, d);
+    store(kept + c, value);
+  }
+  if (c < channels) {
+    const int lanes = channels - c;
+    const Vec value = loadFirst(now + c, lanes);
+    const Vec d = sub(value, loadFirst(kept + c, lanes));
+    check = add(check, sub(d, d));
+    storeFirst(deltas + c, d, lanes);
+    storeFirst(kept + c, value, lanes);
+  }
+}
+
+inline int64_t paddedIndex(const Engine& e, int32_t iy, int32_t ix) {
+  return static_cast<int64_t>(iy + e.g.padTop) * e.paddedWidth + ix + e.g.padLeft;
+}
+
+/**
+ * Every pixel of a map with fewer channels than lanes (an RGB stem): a row of Ĩ's interior is
+ * contiguous like the input's, so it is compared a vector at a time, and only the pixels that
+ * overlap a changed vector are tested one by one.
+ */
+int32_t detectNarrowRows(Engine& e, const float* input, Vec limit, int32_t maxActive, Vec& check) {
+  const Geometry& g = e.g;
+  const int32_t channels = g.inChannels;
+  const int32_t rowFloats = g.inWidth * channels;
+  int32_t active = 0;
+  for (int32_t iy = 0; iy < g.inHeight; iy++) {
+    const float* nowRow = input + static_cast<int64_t>(iy) * rowFloats;
+    float* keptRow = e.integrated + paddedIndex(e, iy, 0) * channels;
+    int32_t nextPixel = 0;
+    for (int32_t x = 0; x < rowFloats; x += L) {
+      const int lanes = std::min(L, rowFloats - x);
+      const Vec d = lanes == L ? sub(load(nowRow + x), load(keptRow + x)) : sub(loadFirst(nowRow + x, lanes), loadFirst(keptRow + x, lanes));
+      if (!anyAboveOrNan(abs(d), limit)) continue;
+      const int32_t lastPixel = (x + lanes - 1) / channels;
+      for (int32_t ix = std::max(nextPixel, x / channels); ix <= lastPixel; ix++) {
+        const float* now = nowRow + static_cast<int64_t>(ix) * channels;
+        float* kept = keptRow + static_cast<int64_t>(ix) * channels;
+        if (!changed(now, kept, channels, limit)) continue;
+        integrate(now, kept, e.deltas + static_cast<int64_t>(active) * channels, channels, check);
+        e.activePixels[active] = iy * g.inWidth + ix;
+        if (++active > maxActive) return active;
+      }
+      nextPixel = lastPixel + 1;
+    }
+  }
+  return active;
+}
+
+}  // namespace
+
+int32_t detect(Engine& e, const float* input, float threshold, const int32_t* candidates, int32_t count, int32_t maxActive) {
+  const Geometry& g = e.g;
+  const int32_t channels = g.inChannels;
+  const Vec limit = broadcast(threshold);
+  Vec check = zero();
+  int32_t active = 0;
+  if (candidates) {
+    const bool unpadded = e.paddedWidth == g.inWidth && g.padTop == 0 && g.padLeft == 0;
+    for (int32_t k = 0; k < count; k++) {
+      const int32_t pixel = candidates[k];
+      int64_t padded = pixel;
+      if (!unpadded) {
+        const int32_t iy = pixel / g.inWidth;
+        padded = paddedIndex(e, iy, pixel - iy * g.inWidth);
+      }
+      const float* now = input + static_cast<int64_t>(pixel) * channels;
+      float* kept = e.integrated + padded * channels;
+      if (!changed(now, kept, channels, limit)) continue;
+      integrate(now, kept, e.deltas + static_cast<int64_t>(active) * channels, channels, check);
+      e.activePixels[active] = pixel;
+      if (++active > maxActive) break;
+    }
+  } else if (channels < L) {
+    active = detectNarrowRows(e, input, limit, maxActive, check);
+  } else {
+    for (int32_t iy = 0; iy < g.inHeight && active <= maxActive; iy++) {
+      const float* now = input + static_cast<int64_t>(iy) * g.inWidth * channels;
+      float* kept = e.integrated + paddedIndex(e, iy, 0) * channels;
+      for (int32_t ix = 0; ix < g.inWidth; ix++, now += channels, kept += channels) {
+        if (!changed(now, kept, channels, limit)) continue;
+        integrate(now, kept, e.deltas + static_cast<int64_t>(active) * channels, channels, check);
+        e.activePixels[active] = iy * g.inWidth + ix;
+        if (++active > maxActive) break;
+      }
+    }
+  }
+  e.status[DeltasNonFinite] = anyNan(check) ? 1 : 0;
+  return active;
+}
+
+int32_t integrateWhole(Engine& e, const float* input) {
+  const Geometry& g = e.g;
+  const int32_t rowFloats = g.inWidth * g.inChannels;
+  Vec check = zero();
+  for (int32_t iy = 0; iy < g.inHeight; iy++) {
+    const float* from = input + static_cast<int64_t>(iy) * rowFloats;
+    float* to = e.integrated + paddedIndex(e, iy, 0) * g.inChannels;
+    int32_t i = 0;
+    for (; i + L <= rowFloats; i += L) {
+      const Vec v = load(from + i);
+      store(to + i, v);
+      check = add(check, sub(v, v));
+    }
+    if (i < rowFloats) {
+      const Vec v = loadFirst(from + i, rowFloats - i);
+      storeFirst(to + i, v, rowFloats - i);
+      check = add(check, sub(v, v));
+    }
+  }
+  return anyNan(check) ? findNonFinite(input, static_cast<int64_t>(g.inHeight) * rowFloats) : -1;
+}
+
+}  // namespace RRM_ISA
+}  // namespace rrm

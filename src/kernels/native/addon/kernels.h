@@ -1,0 +1,52 @@
+// The kernels of one instruction set, as a table the binding dispatches through, and the
+// bookkeeping shared by every instruction set (which output pixels an input pixel reaches).
+#pragma once
+#include <cstdint>
+
+#include "engine.h"
+
+namespace rrm {
+
+struct KernelTable {
+  const char* name;
+  /** Output channels per weight panel for a group of `outPerGroup` channels. */
+  int32_t (*panelWidth)(int32_t outPerGroup);
+  /** Rearranges scatter-order weights `[taps][inC][outPerGroup]` into `w`'s panels. */
+  void (*preparePanels)(const Geometry& g, const float* packed, Weights& w);
+  /** P = W·Ĩ + b for output rows `rowStart..rowEnd`. */
+  void (*denseConv)(Engine& e, int32_t rowStart, int32_t rowEnd);
+  /** P = W·Ĩ + b at touched pixels `from..to` of the touched list. */
+  void (*recomputeTouched)(Engine& e, int32_t from, int32_t to);
+  /** Ĩ = input (the border stays zero); returns the index of the first NaN/±Infinity, or -1. */
+  int32_t (*integrateWhole)(Engine& e, const float* input);
+  /**
+   * Active pixels (`max_c |input − Ĩ| > τ`, NaN counts as active) among `candidates` (all pixels
+   * when null): lists them and their deltas, integrates them into Ĩ, sets `Status::DeltasNonFinite`;
+   * returns their count, or `maxActive + 1` as soon as there are more than `maxActive`.
+   */
+  int32_t (*detect)(Engine& e, const float* input, float threshold, const int32_t* candidates, int32_t count, int32_t maxActive);
+  /** P += W·deltas at every output pixel the active pixels reach (filling the touched list); returns (pixel, tap) pairs. */
+  int64_t (*scatter)(Engine& e, int32_t activeCount);
+  /** output = f(P) at the listed output pixels, or everywhere when `pixels` is null. */
+  void (*activate)(Engine& e, const int32_t* pixels, int32_t count);
+};
+
+namespace avx512 { const KernelTable* kernelTable(); }
+namespace avx2 { const KernelTable* kernelTable(); }
+namespace portable { const KernelTable* kernelTable(); }
+
+/**
+ * Writes (output pixel, tap) pairs of every output pixel input pixel `pixel` reaches to `e.reach`,
+ * adds new output pixels to the touched list, and returns the pair count.
+ */
+int32_t collectReach(Engine& e, int32_t pixel);
+/** (active index, output pixel) pairs of the active pixels that tap (ky, kx) carries to an output pixel, in `e.tapList`. */
+int32_t listTapReach(Engine& e, int32_t activeCount, int32_t ky, int32_t kx);
+/** Adds every output pixel the active pixels reach to the touched list; returns the touched count. */
+int32_t markTouched(Engine& e, int32_t activeCount);
+/** Empties the touched list, clearing only the marks that were set. */
+void clearTouched(Engine& e);
+/** Index of the first NaN or ±Infinity among `count` floats, or -1. */
+int32_t findNonFinite(const float* values, int64_t count);
+
+}  // namespace rrm

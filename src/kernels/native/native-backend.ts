@@ -1,0 +1,75 @@
+/**
+ * The native backend: the kernels of src/kernels/native/addon through Node-API, for the widest
+ * instruction set this CPU runs (AVX-512, AVX2 with FMA, or portable), with layer state in native
+ * memory. Where the addon is absent it falls back to the WebAssembly kernels with a one-line notice.
+ */
+import { NO_ACTIVATION, type KernelBackend, type PreparedWeights } from '../backend.js';
+import { DeltaConvEngine } from '../delta-engine.js';
+import { convKind, type ConvGeometry, type ConvKind } from '../geometry.js';
+import { createWasmBackend } from '../wasm/wasm-backend.js';
+import { loadNativeAddon, type NativeAddon, type NativeInstructionSet } from './native-addon.js';
+import { geometryFields, NativeConvState } from './native-state.js';
+
+/**
+ * Active fraction above which the sparse update of a layer kind is slower than its dense conv,
+ * measured by `npm run bench -- kernels` (detection included, blob-shaped and random active pixels).
+ */
+const NATIVE_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.6, pointwise: 0.55, depthwise: 0.3, narrow: 0.2 };
+
+/**
+ * Layer kinds whose sparse update recomputes the touched output pixels from Ĩ instead of
+ * scattering deltas: narrow layers (an RGB stem), where the per-(pixel, tap) bookkeeping of the
+ * scatter outweighs its few multiply-adds.
+ */
+const RECOMPUTED_KINDS: ReadonlySet<ConvKind> = new Set(['narrow']);
+
+export function recomputesTouchedNatively(geometry: ConvGeometry): boolean {
+  return RECOMPUTED_KINDS.has(convKind(geometry));
+}
+
+export interface NativeBackendOptions {
+  /** Which kernels to run (default: the widest this CPU supports). */
+  readonly instructionSet?: NativeInstructionSet;
+  /** 2 shares dense convs and large recomputes with a native helper thread; default 1. */
+  readonly threads?: 1 | 2;
+  /** Where the fallback notice goes (default `console.warn`). */
+  readonly notice?: (message: string) => void;
+}
+
+/** Whether the native kernels load here (and which instruction sets this CPU supports), and why not. */
+export function nativeKernelStatus(): { available: true; instructionSets: NativeInstructionSet[] } | { available: false; reason: string } {
+  const loaded = loadNativeAddon();
+  return 'addon' in loaded ? { available: true, instructionSets: loaded.addon.instructionSets() } : { available: false, reason: loaded.error };
+}
+
+export function createNativeBackend(options: NativeBackendOptions = {}): KernelBackend {
+  const loaded = loadNativeAddon();
+  const threads = options.threads ?? 1;
+  if (!('addon' in loaded)) {
+    (options.notice ?? console.warn)(`rx-rrm: native kernels unavailable (${loaded.error}); using the WebAssembly kernels`);
+    return createWasmBackend({ threads });
+  }
+  const addon = loaded.addon;
+  const supported = addon.instructionSets();
+  const instructionSet = options.instructionSet ?? supported[0]!;
+  if (!supported.includes(instructionSet)) {
+    throw new RangeError(`native instruction set '${instructionSet}' is not supported here; this CPU runs: ${supported.join(', ')}`);
+  }
+  const weightBlocks = new WeakMap<PreparedWeights, ArrayBuffer>();
+  return {
+    name: `native-${instructionSet}`,
+    denseCrossover: (geometry) => NATIVE_DENSE_CROSSOVER[convKind(geometry)],
+    createConvEngine(geometry, weights, activation = NO_ACTIVATION) {
+      let block = weightBlocks.get(weights);
+      if (!block) {
+        block = prepareWeights(addon, instructionSet, geometry, weights);
+        weightBlocks.set(weights, block);
+      }
+      return new DeltaConvEngine(geometry, new NativeConvState(addon, geometry, block, activation, recomputesTouchedNatively(geometry), threads));
+    },
+  };
+}
+
+function prepareWeights(addon: NativeAddon, instructionSet: NativeInstructionSet, g: ConvGeometry, weights: PreparedWeights): ArrayBuffer {
+  return addon.prepareWeights(instructionSet, geometryFields(g), weights.packed, weights.bias ?? null);
+}
