@@ -9,7 +9,7 @@
  * into them at load; the non-spatial tail (detection heads) runs densely; every graph output comes
  * out in ONNX's shape and element order.
  */
-export { loadOnnx, type OnnxModel, type LoadOnnxOptions } from './model.js';
+export { loadOnnx, type OnnxModel, type LoadOnnxOptions, type ModelPipelineOptions } from './model.js';
 export type { ModelOutput, ModelOperatorOptions, OutputTensor } from './executor.js';
 export { THRESHOLD_MODES, type ThresholdMode } from './threshold-mode.js';
 export type { PreprocessOptions } from './preprocess.js';

@@ -5,6 +5,7 @@
  */
 import { map, pipe, type OperatorFunction } from 'rxjs';
 import { toTensor } from '../operators/to-tensor.js';
+import type { LayerEmission } from '../operators/options.js';
 import { assertFrame, RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, Frame, FrameChannels } from '../types.js';
 
@@ -25,7 +26,8 @@ export interface InputSize {
   readonly channels: number;
 }
 
-export function preprocessFrames(size: InputSize, options: PreprocessOptions = {}): OperatorFunction<Frame, FeatureMap> {
+/** `emission.fused`: the one input map is updated in place (for a model operator that consumes it, never user code). */
+export function preprocessFrames(size: InputSize, options: PreprocessOptions = {}, emission: LayerEmission = {}): OperatorFunction<Frame, FeatureMap> {
   const scale = options.scale ?? 1;
   const mean = options.mean ?? 0;
   if (size.channels !== 1 && size.channels !== 3) {
@@ -38,7 +40,7 @@ export function preprocessFrames(size: InputSize, options: PreprocessOptions = {
       scale,
       mean: typeof mean === 'number' ? mean * scale : mean.map((m) => m * scale),
       ...(options.std !== undefined ? { std: options.std } : {}),
-    }),
+    }, emission),
   );
 }
 

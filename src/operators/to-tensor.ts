@@ -3,6 +3,7 @@ import { assertFrame, RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, Frame } from '../types.js';
 import { deriveMap, passStats } from '../layers/map-meta.js';
 import { mapWithState } from './with-state.js';
+import type { LayerEmission } from './options.js';
 
 export interface ToTensorOptions {
   /** Multiplies each byte first (default 1/255). */
@@ -25,7 +26,7 @@ interface ToTensorState {
  * Also lists the pixels whose bytes changed since the previous frame, so that the first layer
  * looks only there.
  */
-export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame, FeatureMap> {
+export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission = {}): OperatorFunction<Frame, FeatureMap> {
   const scale = options.scale ?? 1 / 255;
   const name = 'toTensor';
   const perChannel = (value: number | readonly number[] | undefined, fallback: number, label: string) => {
@@ -67,14 +68,15 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
         if (state.changed?.length !== width * height) state.changed = new Int32Array(width * height);
         changed = state.changed;
         changedCount = changedPixels(data, previous, channels, changed);
-        // An identical frame gives the previous map again: emitted maps are never mutated, so share it.
-        output = changedCount === 0 ? state.lastOutput! : state.lastOutput!.slice();
+        // An identical frame gives the previous map again: emitted maps are never mutated, so share
+        // it; inside a fused operator the one map is updated in place.
+        output = changedCount === 0 || emission.fused ? state.lastOutput! : state.lastOutput!.slice();
         for (let k = 0; k < changedCount; k++) {
           const i = changed[k]! * channels;
           for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
         }
       } else {
-        output = new Float32Array(data.length);
+        output = emission.fused && state.lastOutput?.length === data.length ? state.lastOutput : new Float32Array(data.length);
         for (let i = 0; i < data.length; i += channels) {
           for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
         }

@@ -1,6 +1,6 @@
 // model.preprocess: Frame → the model's input map: mean/scale/std, channel order and count,
 // bilinear resize; and the one-line program fromVideoFile → preprocess → operator.
-import { firstValueFrom, from, take, toArray } from 'rxjs';
+import { firstValueFrom, from, take, tap, toArray } from 'rxjs';
 import t from 'tap';
 import { loadOnnx } from '../../src/model/index.js';
 import { fromVideoFile } from '../../src/sources/index.js';
@@ -56,4 +56,33 @@ t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the wh
   t.equal(outputs.length, 3);
   t.same(outputs[0]!.outputs.y!.dims, [1, 2, 60, 80]);
   t.equal(outputs[1]!.stats[0]!.kind, 'toTensor', 'the stats start with the preprocessing step');
+});
+
+t.test('model.pipeline (frames in, input map updated in place) gives preprocess + operator\'s outputs, and never changes an emitted one', async (t) => {
+  const model = await loadOnnx(buildModel({
+    input: { name: 'x', dims: [1, 3, 6, 5] },
+    outputs: ['y'],
+    nodes: [
+      { op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['h'], attributes: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } },
+      { op: 'Relu', name: 'r', inputs: ['h'], outputs: ['y'] },
+    ],
+    initializers: { w: weights(random, [4, 3, 3, 3]) },
+  }));
+  // A frame whose pixels change a few at a time, with a keyframe and an unchanged frame among them.
+  const frames: Frame[] = [];
+  let bytes = Uint8Array.from({ length: 5 * 6 * 3 }, () => Math.floor(random() * 256));
+  for (let i = 0; i < 12; i++) {
+    if (i % 4 !== 3) {
+      bytes = bytes.slice();
+      for (let k = 0; k < 3; k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    }
+    frames.push({ data: bytes, width: 5, height: 6, channels: 3, index: i, timestamp: i * 40, ...(i === 6 ? { keyframe: true } : {}) });
+  }
+  const options = { preprocess: { mean: 127, scale: 1 / 128 }, threshold: 0 };
+  const snapshots: Float32Array[] = [];
+  const fused = await firstValueFrom(from(frames).pipe(model.pipeline(options), tap((o) => snapshots.push(o.outputs.y!.data.slice())), toArray()));
+  const separate = await firstValueFrom(from(frames).pipe(model.preprocess(options.preprocess), model.operator({ threshold: 0 }), toArray()));
+  fused.forEach((o, k) => t.same(Array.from(o.outputs.y!.data), Array.from(separate[k]!.outputs.y!.data), `frame ${k}`));
+  t.ok(fused.every((o, k) => o.outputs.y!.data.every((v, i) => v === snapshots[k]![i])), 'emitted outputs unchanged after the stream');
+  t.ok(fused.slice(1).some((o) => o.stats.some((s) => s.kind === 'conv' && !s.dense)), 'delta frames take the sparse path');
 });

@@ -21,7 +21,7 @@ const NATIVE_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.6, pointwi
  * scattering deltas: narrow layers (an RGB stem), where the per-(pixel, tap) bookkeeping of the
  * scatter outweighs its few multiply-adds.
  */
-const RECOMPUTED_KINDS: ReadonlySet<ConvKind> = new Set(['narrow']);
+const RECOMPUTED_KINDS: ReadonlySet<ConvKind> = new Set(process.env.RRM_RECOMPUTE ? (process.env.RRM_RECOMPUTE.split(',') as ConvKind[]) : ['narrow']);
 
 export function recomputesTouchedNatively(geometry: ConvGeometry): boolean {
   return RECOMPUTED_KINDS.has(convKind(geometry));
