@@ -28,6 +28,7 @@
       'sources': [
         'src/kernels/native/addon/binding.cc',
         'src/kernels/native/addon/dispatch.cc',
+        'src/kernels/native/addon/frame.cc',
         'src/kernels/native/addon/layout.cc',
         'src/kernels/native/addon/reach.cc',
         'src/kernels/native/addon/threads.cc',

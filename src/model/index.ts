@@ -18,4 +18,4 @@ export type { Tensor } from './tensor.js';
 export { ModelImportError } from './errors.js';
 export { SUPPORTED_OPERATORS } from './operators.js';
 export { decodeTensor } from './onnx-proto.js';
-export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export { compareFaceScores, faceAgreement, FACE_BOUND, type FaceAgreement, decodeUltraFace, faceScores, ultraFacePriors, iou, type FaceBox, type UltraFaceOptions } from './ultraface.js';

@@ -4,6 +4,7 @@ import type { FeatureMap, Frame } from '../types.js';
 import { deriveMap, passStats } from '../layers/map-meta.js';
 import { mapWithState } from './with-state.js';
 import type { LayerEmission } from './options.js';
+import { convertFrame } from '../kernels/frame-to-tensor.js';
 
 export interface ToTensorOptions {
   /** Multiplies each byte first (default 1/255). */
@@ -39,17 +40,20 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
   if (std.some((s) => s === 0)) throw new RrmInputError(`${name}: std must not be 0`);
   if (!Number.isFinite(scale)) throw new RrmInputError(`${name}: scale must be finite, got ${scale}`);
 
-  // A 256-entry table per channel: converting a byte is one load.
-  const tables = (channels: number) =>
-    Array.from({ length: channels }, (_, c) => {
+  // 256 entries per channel: converting a byte is one load.
+  const tables = (channels: number) => {
+    const table = new Float32Array(256 * channels);
+    for (let c = 0; c < channels; c++) {
       const m = mean.length === 1 ? mean[0]! : mean[c];
       const s = std.length === 1 ? std[0]! : std[c];
       if (m === undefined || s === undefined) {
         throw new RrmInputError(`${name}: mean/std have ${Math.max(mean.length, std.length)} values, the frame has ${channels} channels`);
       }
-      return Float32Array.from({ length: 256 }, (_, byte) => (byte * scale - m) / s);
-    });
-  const tableCache = new Map<number, Float32Array[]>();
+      for (let byte = 0; byte < 256; byte++) table[c * 256 + byte] = (byte * scale - m) / s;
+    }
+    return table;
+  };
+  const tableCache = new Map<number, Float32Array>();
 
   return mapWithState<ToTensorState, Frame, FeatureMap>(
     () => ({ lastFrame: undefined, lastOutput: undefined, changed: undefined }),
@@ -67,19 +71,14 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
       if (comparable) {
         if (state.changed?.length !== width * height) state.changed = new Int32Array(width * height);
         changed = state.changed;
-        changedCount = changedPixels(data, previous, channels, changed);
-        // An identical frame gives the previous map again: emitted maps are never mutated, so share
-        // it; inside a fused operator the one map is updated in place.
-        output = changedCount === 0 || emission.fused ? state.lastOutput! : state.lastOutput!.slice();
-        for (let k = 0; k < changedCount; k++) {
-          const i = changed[k]! * channels;
-          for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
-        }
+        // Converted in place inside a fused operator; else into a copy (emitted maps never change),
+        // and an identical frame gives the previous map again.
+        output = emission.fused ? state.lastOutput! : state.lastOutput!.slice();
+        changedCount = convertFrame(data, previous, output, table, channels, changed);
+        if (changedCount === 0) output = state.lastOutput!;
       } else {
         output = emission.fused && state.lastOutput?.length === data.length ? state.lastOutput : new Float32Array(data.length);
-        for (let i = 0; i < data.length; i += channels) {
-          for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
-        }
+        convertFrame(data, null, output, table, channels, null);
       }
       const since = state.lastOutput;
       state.lastFrame = data;
@@ -96,30 +95,4 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
       );
     },
   );
-}
-
-/**
- * Writes to `changed` the pixels where any byte differs, in increasing order, and returns their
- * count. Compares four bytes at a time where both arrays allow 32-bit views: a static camera's
- * frames are mostly equal, and one word compare per four bytes is what most of the frame costs.
- */
-export function changedPixels(data: Uint8Array, previous: Uint8Array, channels: number, changed: Int32Array): number {
-  let count = 0;
-  const mark = (byteIndex: number) => {
-    const pixel = (byteIndex / channels) | 0;
-    if (count === 0 || changed[count - 1] !== pixel) changed[count++] = pixel;
-  };
-  let start = 0;
-  if (data.byteOffset % 4 === 0 && previous.byteOffset % 4 === 0) {
-    const words = data.length >>> 2;
-    const now = new Uint32Array(data.buffer, data.byteOffset, words);
-    const before = new Uint32Array(previous.buffer, previous.byteOffset, words);
-    for (let w = 0; w < words; w++) {
-      if (now[w] === before[w]) continue;
-      for (let b = w * 4; b < w * 4 + 4; b++) if (data[b] !== previous[b]) mark(b);
-    }
-    start = words * 4;
-  }
-  for (let b = start; b < data.length; b++) if (data[b] !== previous[b]) mark(b);
-  return count;
 }

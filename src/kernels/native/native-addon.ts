@@ -25,6 +25,8 @@ export interface NativeAddon {
   clearTouched(engine: ArrayBuffer): void;
   findNonFiniteDelta(engine: ArrayBuffer, activeCount: number): number;
   setThreads(engine: ArrayBuffer, threads: 1 | 2): void;
+  /** The pixels of `data` that differ from `previous` (all when null) converted through `tables` (256 per channel) into `output`, listed in `changed`; returns their count. */
+  convertFrame(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number;
 }
 
 /** Package root: this file is src/kernels/native/ (ts-node) or dist/kernels/native/ (built). */

@@ -99,7 +99,10 @@ int32_t detect(Engine& e, const float* input, float threshold, const int32_t* ca
   const Vec limit = broadcast(threshold);
   Vec check = zero();
   int32_t active = 0;
-  if (candidates) {
+  // A narrow map (an RGB stem) scans its rows a vector at a time faster than it visits many
+  // scattered candidates (compressed video hands it half the pixels, changed by codec noise).
+  const bool scanRows = channels < L && (!candidates || count > g.inHeight * g.inWidth / 32);
+  if (candidates && !scanRows) {
     const bool unpadded = e.paddedWidth == g.inWidth && g.padTop == 0 && g.padLeft == 0;
     // The row without an integer division (tens of cycles per candidate): (pixel + 0.5) / inWidth
     // is at least 0.5 / inWidth from an integer, far more than a double's rounding error.
@@ -132,7 +135,7 @@ int32_t detect(Engine& e, const float* input, float threshold, const int32_t* ca
       e.activePixels[active] = pixel;
       if (++active > maxActive) break;
     }
-  } else if (channels < L) {
+  } else if (scanRows) {
     active = detectNarrowRows(e, input, limit, maxActive, check);
   } else {
     for (int32_t iy = 0; iy < g.inHeight && active <= maxActive; iy++) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dispatch.h"
+#include "frame.h"
 #include "kernels.h"
 #include "layout.h"
 #include "threads.h"
@@ -68,7 +69,7 @@ bool readTyped(napi_env env, napi_value value, napi_typedarray_type expected, T*
   napi_typedarray_type actual;
   void* raw = nullptr;
   if (!isTyped || napi_get_typedarray_info(env, value, &actual, &length, &raw, nullptr, nullptr) != napi_ok || actual != expected) {
-    fail(env, expected == napi_float32_array ? "expected a Float32Array" : "expected an Int32Array");
+    fail(env, expected == napi_float32_array ? "expected a Float32Array" : expected == napi_int32_array ? "expected an Int32Array" : "expected a Uint8Array");
     return false;
   }
   data = static_cast<T*>(raw);
@@ -234,14 +235,13 @@ napi_value IntegrateWhole(napi_env env, napi_callback_info info) {
   return number(env, e->kernels->integrateWhole(*e, input));
 }
 
-// denseConv(engine): P = W·Ĩ + b everywhere, then output = f(P) (on the engine's threads).
+// denseConv(engine): P = W·Ĩ + b and output = f(P) everywhere (on the engine's threads).
 napi_value DenseConv(napi_env env, napi_callback_info info) {
   Args args;
   if (!readArgs(env, info, args, 1)) return nullptr;
   Engine* e = blockOf<Engine>(env, args.values[0], kEngineMagic);
   if (!e) return nullptr;
   runDense(*e);
-  e->kernels->activate(*e, nullptr, 0);
   return nullptr;
 }
 
@@ -289,12 +289,12 @@ napi_value SparseUpdate(napi_env env, napi_callback_info info) {
   double macs;
   if (recompute) {
     const int32_t touched = markTouched(*e, active);
-    runRecompute(*e, touched);
+    runRecompute(*e, touched);  // activates as it recomputes
     macs = touched * pixelMacs;
   } else {
     macs = static_cast<double>(e->kernels->scatter(*e, active)) * e->g.inChannels * e->outPerGroup;
+    e->kernels->activate(*e, e->touchedList, e->status[TouchedCount]);
   }
-  e->kernels->activate(*e, e->touchedList, e->status[TouchedCount]);
   return number(env, macs);
 }
 
@@ -330,6 +330,29 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// convertFrame(data, previous | null, output, tables, channels, changed | null): the changed pixels
+// (all, without a previous frame) converted through the per-channel tables; returns their count.
+napi_value ConvertFrame(napi_env env, napi_callback_info info) {
+  Args args;
+  if (!readArgs(env, info, args, 6)) return nullptr;
+  uint8_t *data = nullptr, *previous = nullptr;
+  float *output = nullptr, *tables = nullptr;
+  int32_t* changed = nullptr;
+  size_t dataLength = 0, previousLength = 0, outputLength = 0, tablesLength = 0, changedLength = 0;
+  int32_t channels = 0;
+  if (!readTyped(env, args.values[0], napi_uint8_array, data, dataLength) || !readTyped(env, args.values[1], napi_uint8_array, previous, previousLength, true) ||
+      !readTyped(env, args.values[2], napi_float32_array, output, outputLength) || !readTyped(env, args.values[3], napi_float32_array, tables, tablesLength) ||
+      !readInt(env, args.values[4], channels) || !readTyped(env, args.values[5], napi_int32_array, changed, changedLength, true)) {
+    return nullptr;
+  }
+  if (channels < 1 || channels > 4 || dataLength % channels != 0) return fail(env, "channels must be 1 to 4 and divide the frame's bytes");
+  const size_t pixels = dataLength / channels;
+  if (outputLength != dataLength || (previous && previousLength != dataLength)) return fail(env, "frame, previous frame and output must have one value per byte");
+  if (tablesLength < static_cast<size_t>(channels) * 256) return fail(env, "tables must hold 256 values per channel");
+  if (changed && changedLength < pixels) return fail(env, "the changed-pixel list must have room for every pixel");
+  return number(env, convertChangedPixels(data, previous, output, tables, channels, static_cast<int64_t>(pixels), changed));
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor properties[] = {
       {"instructionSets", nullptr, InstructionSets, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -342,6 +365,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"clearTouched", nullptr, ClearTouched, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"findNonFiniteDelta", nullptr, FindNonFiniteDelta, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"convertFrame", nullptr, ConvertFrame, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return nullptr;
   return exports;

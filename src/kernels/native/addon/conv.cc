@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "activations.h"
 #include "tile.h"
 
 namespace rrm {
@@ -24,18 +25,19 @@ inline const float* fieldOrigin(const Engine& e, int32_t oy, int32_t ox, int32_t
 }
 
 /**
- * P = W·Ĩ + b at output pixels `pixelAt(from..to)`, MR at a time: per group and block of output
- * channels, one tile over every tap. A short last tile repeats its last pixel, writing the
- * repeats to the spill row.
+ * P = W·Ĩ + b and output = act(P) at output pixels `pixelAt(from..to)`, MR at a time: per group
+ * and block of output channels, one tile over every tap. A short last tile repeats its last pixel,
+ * writing the repeats to the spill row.
  */
-template <int NV, typename PixelAt>
-void computePixels(Engine& e, int32_t from, int32_t to, PixelAt pixelAt) {
+template <int NV, typename PixelAt, typename Act>
+void computePixels(Engine& e, int32_t from, int32_t to, PixelAt pixelAt, Act act) {
   constexpr int MR = tileRows<NV>();
   constexpr int NR = panelColumns<NV>();
   const Geometry& g = e.g;
   const Weights& w = *e.weights;
   const float* rows[MR];
   float* outs[MR];
+  float* activated[MR];
   for (int32_t q = from; q < to; q += MR) {
     const int32_t count = std::min<int32_t>(MR, to - q);
     int32_t oy[MR], ox[MR];
@@ -49,25 +51,37 @@ void computePixels(Engine& e, int32_t from, int32_t to, PixelAt pixelAt) {
       for (int32_t block = 0; block < w.blocksPerGroup; block++) {
         const int32_t channel = group * e.outPerGroup + block * NR;
         for (int i = 0; i < MR; i++) {
-          outs[i] = i < count ? e.projection + (static_cast<int64_t>(oy[i]) * g.outWidth + ox[i]) * g.outChannels + channel : e.spillRow;
+          const int64_t offset = (static_cast<int64_t>(oy[i]) * g.outWidth + ox[i]) * g.outChannels + channel;
+          outs[i] = i < count ? e.projection + offset : e.spillRow;
+          activated[i] = i < count ? e.output + offset : e.spillRow;
         }
         const float* panel = w.panels + (static_cast<int64_t>(group) * w.blocksPerGroup + block) * w.panelFloats;
         multiplyTile<MR, NV>(rows, e.tapOffsets, e.taps, e.inPerGroup, panel, outs, w.bias + channel,
-                             std::min<int32_t>(NR, e.outPerGroup - block * NR));
+                             std::min<int32_t>(NR, e.outPerGroup - block * NR), activated, act);
       }
     }
   }
 }
 
+template <int NV, typename PixelAt>
+void computeAndActivate(Engine& e, int32_t from, int32_t to, PixelAt pixelAt) {
+  const bool activated = withActivation(e, [&](auto act) { computePixels<NV>(e, from, to, pixelAt, act); });
+  if (activated) return;
+  for (int32_t q = from; q < to; q++) {
+    const int32_t pixel = pixelAt(q);
+    activate(e, &pixel, 1);
+  }
+}
+
 template <int NV>
 void denseRows(Engine& e, int32_t rowStart, int32_t rowEnd) {
-  computePixels<NV>(e, rowStart * e.g.outWidth, rowEnd * e.g.outWidth, [](int32_t pixel) { return pixel; });
+  computeAndActivate<NV>(e, rowStart * e.g.outWidth, rowEnd * e.g.outWidth, [](int32_t pixel) { return pixel; });
 }
 
 template <int NV>
 void recomputeList(Engine& e, int32_t from, int32_t to) {
   const int32_t* list = e.touchedList;
-  computePixels<NV>(e, from, to, [list](int32_t q) { return list[q]; });
+  computeAndActivate<NV>(e, from, to, [list](int32_t q) { return list[q]; });
 }
 
 /**

@@ -2,6 +2,7 @@
 // over channels. Weights are `[taps][channels]`.
 #include <algorithm>
 
+#include "activations.h"
 #include "isa.h"
 
 namespace rrm {
@@ -24,8 +25,9 @@ inline const float* pixelOrigin(const Engine& e, int32_t oy, int32_t ox) {
   return e.integrated + (static_cast<int64_t>(oy) * e.g.strideH * e.paddedWidth + static_cast<int64_t>(ox) * e.g.strideW) * e.g.inChannels;
 }
 
-/** One output row, channels `channel..channel+lanes`: kPixels pixels at a time, weights loaded once per row. */
-void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes) {
+/** One output row, channels `channel..channel+lanes`: kPixels pixels at a time; P and act(P) stored. */
+template <typename Act>
+void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes, Act act) {
   const Geometry& g = e.g;
   const int32_t channels = g.inChannels;
   const float* weights = e.weights->depthwise + channel;
@@ -33,6 +35,7 @@ void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes) {
   const int64_t pixelStep = static_cast<int64_t>(g.strideW) * channels;
   const float* in = pixelOrigin(e, oy, 0) + channel;
   float* out = e.projection + static_cast<int64_t>(oy) * g.outWidth * channels + channel;
+  float* activated = e.output + static_cast<int64_t>(oy) * g.outWidth * channels + channel;
   int32_t ox = 0;
   for (; ox + kPixels <= g.outWidth; ox += kPixels) {
     Vec acc[kPixels];
@@ -43,9 +46,13 @@ void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes) {
 #pragma GCC unroll 4
       for (int i = 0; i < kPixels; i++) acc[i] = madd(loadLanes(x + i * pixelStep, lanes), w, acc[i]);
     }
-    for (int i = 0; i < kPixels; i++) storeLanes(out + static_cast<int64_t>(i) * channels, acc[i], lanes);
+    for (int i = 0; i < kPixels; i++) {
+      storeLanes(out + static_cast<int64_t>(i) * channels, acc[i], lanes);
+      if constexpr (Act::kStoresOutput) storeLanes(activated + static_cast<int64_t>(i) * channels, act(acc[i]), lanes);
+    }
     in += kPixels * pixelStep;
     out += kPixels * channels;
+    activated += kPixels * channels;
   }
   for (; ox < g.outWidth; ox++) {
     Vec acc = bias;
@@ -53,8 +60,10 @@ void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes) {
       acc = madd(loadLanes(in + e.tapOffsets[t], lanes), loadLanes(weights + static_cast<int64_t>(t) * channels, lanes), acc);
     }
     storeLanes(out, acc, lanes);
+    if constexpr (Act::kStoresOutput) storeLanes(activated, act(acc), lanes);
     in += pixelStep;
     out += channels;
+    activated += channels;
   }
 }
 
@@ -62,8 +71,13 @@ void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes) {
 
 void denseDepthwise(Engine& e, int32_t rowStart, int32_t rowEnd) {
   const int32_t channels = e.g.inChannels;
-  for (int32_t oy = rowStart; oy < rowEnd; oy++) {
-    for (int32_t c = 0; c < channels; c += L) denseRowBlock(e, oy, c, std::min(L, channels - c));
+  const bool activated = withActivation(e, [&](auto act) {
+    for (int32_t oy = rowStart; oy < rowEnd; oy++) {
+      for (int32_t c = 0; c < channels; c += L) denseRowBlock(e, oy, c, std::min(L, channels - c), act);
+    }
+  });
+  if (!activated) {
+    for (int32_t pixel = rowStart * e.g.outWidth; pixel < rowEnd * e.g.outWidth; pixel++) activate(e, &pixel, 1);
   }
 }
 
@@ -71,20 +85,25 @@ void recomputeDepthwise(Engine& e, int32_t from, int32_t to) {
   const Geometry& g = e.g;
   const int32_t channels = g.inChannels;
   const float* weights = e.weights->depthwise;
-  for (int32_t q = from; q < to; q++) {
-    const int32_t pixel = e.touchedList[q];
-    const int32_t oy = pixel / g.outWidth;
-    const float* in = pixelOrigin(e, oy, pixel - oy * g.outWidth);
-    float* out = e.projection + static_cast<int64_t>(pixel) * channels;
-    for (int32_t c = 0; c < channels; c += L) {
-      const int lanes = std::min(L, channels - c);
-      Vec acc = loadLanes(e.weights->bias + c, lanes);
-      for (int32_t t = 0; t < e.taps; t++) {
-        acc = madd(loadLanes(in + e.tapOffsets[t] + c, lanes), loadLanes(weights + static_cast<int64_t>(t) * channels + c, lanes), acc);
+  const bool activated = withActivation(e, [&](auto act) {
+    for (int32_t q = from; q < to; q++) {
+      const int32_t pixel = e.touchedList[q];
+      const int32_t oy = pixel / g.outWidth;
+      const float* in = pixelOrigin(e, oy, pixel - oy * g.outWidth);
+      float* out = e.projection + static_cast<int64_t>(pixel) * channels;
+      float* result = e.output + static_cast<int64_t>(pixel) * channels;
+      for (int32_t c = 0; c < channels; c += L) {
+        const int lanes = std::min(L, channels - c);
+        Vec acc = loadLanes(e.weights->bias + c, lanes);
+        for (int32_t t = 0; t < e.taps; t++) {
+          acc = madd(loadLanes(in + e.tapOffsets[t] + c, lanes), loadLanes(weights + static_cast<int64_t>(t) * channels + c, lanes), acc);
+        }
+        storeLanes(out + c, acc, lanes);
+        if constexpr (decltype(act)::kStoresOutput) storeLanes(result + c, act(acc), lanes);
       }
-      storeLanes(out + c, acc, lanes);
     }
-  }
+  });
+  if (!activated) activate(e, e.touchedList + from, to - from);
 }
 
 int64_t scatterDepthwise(Engine& e, int32_t activeCount) {

@@ -13,9 +13,9 @@ struct KernelTable {
   int32_t (*panelWidth)(int32_t outPerGroup);
   /** Rearranges scatter-order weights `[taps][inC][outPerGroup]` into `w`'s panels. */
   void (*preparePanels)(const Geometry& g, const float* packed, Weights& w);
-  /** P = W·Ĩ + b for output rows `rowStart..rowEnd`. */
+  /** P = W·Ĩ + b and output = f(P) for output rows `rowStart..rowEnd`. */
   void (*denseConv)(Engine& e, int32_t rowStart, int32_t rowEnd);
-  /** P = W·Ĩ + b at touched pixels `from..to` of the touched list. */
+  /** P = W·Ĩ + b and output = f(P) at touched pixels `from..to` of the touched list. */
   void (*recomputeTouched)(Engine& e, int32_t from, int32_t to);
   /** Ĩ = input (the border stays zero); returns the index of the first NaN/±Infinity, or -1. */
   int32_t (*integrateWhole)(Engine& e, const float* input);

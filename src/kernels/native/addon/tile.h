@@ -23,14 +23,21 @@ constexpr int tileRows() {
 #endif
 }
 
+/** The tile's activation when it only accumulates into P (scatter): nothing else is stored. */
+struct NoOutput {
+  static constexpr bool kStoresOutput = false;
+  Vec operator()(Vec v) const { return v; }
+};
+
 /**
  * `outs[i][0..columns) (+)= Σ_t Σ_k rows[i][tapOffsets[t] + k] · panel[(t·depth + k)·NV·L + column]`.
  * With `init` (the block's bias) the outputs are overwritten, else accumulated into. `tapOffsets`
  * null means one tap at offset 0. `columns` <= NV·kLanes: lanes past it are neither read nor written.
+ * When `Act::kStoresOutput`, `activated[i]` also receives act(P) (f(P) while it is in registers).
  */
-template <int MR, int NV>
+template <int MR, int NV, typename Act = NoOutput>
 inline void multiplyTile(const float* const* rows, const int32_t* tapOffsets, int32_t taps, int32_t depth, const float* panel,
-                         float* const* outs, const float* init, int32_t columns) {
+                         float* const* outs, const float* init, int32_t columns, float* const* activated = nullptr, Act act = {}) {
   constexpr int L = kLanes;
   Vec acc[MR][NV];
   const bool full = columns == NV * L;
@@ -69,6 +76,10 @@ inline void multiplyTile(const float* const* rows, const int32_t* tapOffsets, in
     for (int i = 0; i < MR; i++) {
       if (full || lanes == L) store(outs[i] + j * L, acc[i][j]);
       else storeFirst(outs[i] + j * L, acc[i][j], lanes);
+      if constexpr (Act::kStoresOutput) {
+        if (full || lanes == L) store(activated[i] + j * L, act(acc[i][j]));
+        else storeFirst(activated[i] + j * L, act(acc[i][j]), lanes);
+      }
     }
   }
 }
