@@ -31,7 +31,8 @@ export interface NativeAddon {
 
 /** Package root: this file is src/kernels/native/ (ts-node) or dist/kernels/native/ (built). */
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const NATIVE_ADDON_PATH = resolve(PACKAGE_ROOT, 'build/Release/rrm_native.node');
+/** The built addon; RRM_NATIVE_ADDON names another build (to measure two builds against each other). */
+export const NATIVE_ADDON_PATH = process.env.RRM_NATIVE_ADDON ?? resolve(PACKAGE_ROOT, 'build/Release/rrm_native.node');
 
 let loaded: { addon: NativeAddon } | { error: string } | undefined;
 

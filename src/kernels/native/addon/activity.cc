@@ -114,7 +114,7 @@ int32_t detect(Engine& e, const float* input, float threshold, const int32_t* ca
     };
     // Candidates are scattered over maps larger than the caches: fetch a few ahead, so that their
     // cache misses overlap instead of stalling one after another.
-    constexpr int32_t kAhead = 8;
+    constexpr int32_t kAhead = 16;
     const int32_t pixelBytes = channels * static_cast<int32_t>(sizeof(float));
     const auto prefetch = [&](int32_t k) {
       const char* now = reinterpret_cast<const char*>(input + static_cast<int64_t>(candidates[k]) * channels);
