@@ -107,7 +107,11 @@ export class RrmLayer implements Layer<RrmLayerState> {
     // At τ = 0 every hinted pixel that really changed is active: when the hint alone passes the
     // crossover, recompute densely at once instead of paying for detection first (still exact).
     const hintedDense = threshold === 0 && candidates !== null && candidates.length > denseFraction * inputPixels;
-    if (fresh || map.keyframe || !state.lastOutput || hintedDense) {
+    // After a dense upstream layer, a layer whose sparse update pays only below half active pixels
+    // recomputes densely at once (see `FeatureMap.dense`).
+    const upstreamDense = map.dense === true && denseFraction < 0.5;
+    let dense = true;
+    if (fresh || map.keyframe || !state.lastOutput || hintedDense || upstreamDense) {
       withLayerName(name, () => engine.keyframe(map.data));
       output = this.wholeOutput(engine);
       const active = hintedDense && !fresh && !map.keyframe ? candidates.length / inputPixels : 1;
@@ -115,6 +119,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
     } else {
       const result = withLayerName(name, () => engine.update(map.data, threshold, candidates, candidates ? candidates.length : 0, denseFraction));
       const previous = state.lastOutput;
+      dense = result.dense;
       if (result.dense) {
         output = this.wholeOutput(engine);
       } else if (this.config.reuseOutput) {
@@ -134,7 +139,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
     }
     state.lastInput = map.data;
     state.lastOutput = output;
-    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, geometry.outChannels, stats, changes);
+    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, geometry.outChannels, stats, changes, dense);
   }
 
   /**

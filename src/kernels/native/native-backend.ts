@@ -11,8 +11,12 @@ import { loadNativeAddon, type NativeAddon, type NativeInstructionSet } from './
 import { geometryFields, NativeConvState } from './native-state.js';
 
 /**
- * Active fraction above which the sparse update of a layer kind is slower than its dense conv,
- * measured by `npm run bench -- kernels` (detection included, blob-shaped and random active pixels).
+ * Active fraction above which a layer kind recomputes densely. In isolation (`npm run bench --
+ * kernels`, sparse section: AVX-512, changed pixels in 8x8 blobs) the sparse update beats the dense
+ * conv up to above 80% on 1x1 and 3x3 convs, 14-29% on depthwise ones and 12% on the RGB stem; in
+ * the whole network on real clips those crossovers (more sparse 1x1 frames, fewer sparse depthwise
+ * ones) measured slower than these, which keep 1x1 layers off sparse updates at high activity
+ * (their cache footprint then costs more than the isolated bench shows).
  */
 const NATIVE_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.6, pointwise: 0.55, depthwise: 0.3, narrow: 0.2 };
 
@@ -21,7 +25,7 @@ const NATIVE_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.6, pointwi
  * scattering deltas: narrow layers (an RGB stem), where the per-(pixel, tap) bookkeeping of the
  * scatter outweighs its few multiply-adds.
  */
-const RECOMPUTED_KINDS: ReadonlySet<ConvKind> = new Set(process.env.RRM_RECOMPUTE ? (process.env.RRM_RECOMPUTE.split(',') as ConvKind[]) : ['narrow']);
+const RECOMPUTED_KINDS: ReadonlySet<ConvKind> = new Set(['narrow']);
 
 export function recomputesTouchedNatively(geometry: ConvGeometry): boolean {
   return RECOMPUTED_KINDS.has(convKind(geometry));
