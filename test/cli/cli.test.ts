@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { ffmpeg, referenceDecode } from '../helpers/ffmpeg.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { prng } from '../helpers/random.js';
 
@@ -38,7 +39,7 @@ writeFileSync(
 const unsupported = join(dir, 'unsupported.onnx');
 writeFileSync(unsupported, buildModel({ input: { name: 'x', dims: [1, 3, 8, 8] }, outputs: ['y'], nodes: [{ op: 'Tanh', inputs: ['x'], outputs: ['y'], name: 'squash' }] }));
 const clip = join(dir, 'clip.mp4');
-const ffmpeg = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=3', '-pix_fmt', 'yuv420p', clip]);
+ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=3', '-pix_fmt', 'yuv420p', clip]);
 
 t.test('inspect lists inputs, outputs, operators and multiply-adds per layer', async (t) => {
   const { status, stdout } = cli('inspect', '--model', model);
@@ -52,7 +53,7 @@ t.test('inspect lists inputs, outputs, operators and multiply-adds per layer', a
   t.match(bad.stdout, /Tanh\s+x1\s+NOT SUPPORTED/);
 });
 
-t.test('run --compare-dense --json --plot on a generated clip', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+t.test('run --compare-dense --json --plot on a generated clip', async (t) => {
   const json = join(dir, 'run.json');
   const plot = join(dir, 'activity.png');
   const { status, stdout, stderr } = cli('run', '--model', model, '--input', clip, '--compare-dense', '--json', json, '--plot', plot, '--backend', 'js');
@@ -70,7 +71,7 @@ t.test('run --compare-dense --json --plot on a generated clip', { skip: ffmpeg.s
   t.ok(png.readUInt32BE(16) > 500 && png.readUInt32BE(20) > 300, 'a plot-sized image');
 });
 
-t.test('tune writes per-layer thresholds that run --thresholds then honours', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+t.test('tune writes per-layer thresholds that run --thresholds then honours', async (t) => {
   const thresholds = join(dir, 'thresholds.json');
   const tuned = cli('tune', '--model', model, '--input', clip, '--max-deviation', '0.01', '--out', thresholds, '--frames', '15', '--backend', 'js');
   t.equal(tuned.status, 0, tuned.stderr);
@@ -84,7 +85,7 @@ t.test('tune writes per-layer thresholds that run --thresholds then honours', { 
   t.ok(worst <= 0.01 + 1e-6, `the same clip at the tuned thresholds deviates ${worst}`);
 });
 
-t.test('tune --threshold-mode relative writes relative thresholds; run takes the mode from the file and rejects a contradicting flag', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+t.test('tune --threshold-mode relative writes relative thresholds; run takes the mode from the file and rejects a contradicting flag', async (t) => {
   const thresholds = join(dir, 'relative.json');
   const tuned = cli('tune', '--model', model, '--input', clip, '--max-deviation', '0.01', '--out', thresholds, '--frames', '15', '--backend', 'js', '--threshold-mode', 'relative');
   t.equal(tuned.status, 0, tuned.stderr);
@@ -133,19 +134,18 @@ t.test('mistakes print one clear line and exit non-zero, without a stack trace',
   t.match(cli('run', '--model', join(dir, 'missing.onnx'), '--input', clip, '--verbose').stderr, /\n\s+at /, '--verbose shows the stack');
 });
 
-t.test('run --overlay writes a video of the input size whose heat map sits where the input moved', { skip: ffmpeg.status !== 0 && 'ffmpeg is not installed' }, async (t) => {
+t.test('run --overlay writes a video of the input size whose heat map sits where the input moved', async (t) => {
   const video = join(dir, 'overlay.mp4');
   const { status, stderr, stdout } = cli('run', '--model', model, '--input', clip, '--overlay', video, '--backend', 'js');
   t.equal(status, 0, stderr);
   t.match(stdout, /overlay video: .*overlay\.mp4 \(layer conv0\)/);
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height,nb_frames', '-of', 'csv=p=0', video], { encoding: 'utf8' });
-  t.equal(probe.stdout.trim(), '128,96,30', 'width, height and frame count of the input clip');
   const rgbFrames = (file: string) => {
-    const raw = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 26 }).stdout as Buffer;
+    const raw = referenceDecode(file, 'rgb24');
     return Array.from({ length: raw.length / (128 * 96 * 3) }, (_, k) => raw.subarray(k * 128 * 96 * 3, (k + 1) * 128 * 96 * 3));
   };
   const input = rgbFrames(clip);
   const overlay = rgbFrames(video);
+  t.equal(referenceDecode(video, 'rgb24').length, 30 * 128 * 96 * 3, 'the size and frame count of the input clip');
   // Redness the overlay added (red up, green down) where the input changed since the previous frame and where it did not.
   let moved = 0;
   let movedCount = 0;

@@ -9,6 +9,8 @@ import { decodeTensor } from '../../src/model/onnx-proto.js';
 import type { Tensor } from '../../src/model/tensor.js';
 
 export const CONFORMANCE_DIR = '/usr/share/libonnx-testdata/data/node';
+/** A tap `skip` value: why the conformance cases cannot run here, or false. */
+export const conformanceMissing = !existsSync(CONFORMANCE_DIR) && `the ONNX conformance data is not installed (Debian package libonnx-testdata, ${CONFORMANCE_DIR})`;
 
 export interface ConformanceCase {
   readonly name: string;

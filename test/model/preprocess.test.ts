@@ -6,7 +6,7 @@ import { loadOnnx } from '../../src/model/index.js';
 import { fromVideoFile } from '../../src/sources/index.js';
 import type { Frame } from '../../src/types.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
-import { missing, videoPath } from '../helpers/onnx-video.js';
+import { needsSharedData, videoPath } from '../helpers/shared-data.js';
 import { prng } from '../helpers/random.js';
 
 const random = prng(3);
@@ -50,7 +50,7 @@ t.test('frames of another size are resized bilinearly (pixel centres aligned) to
 });
 
 const video = videoPath('car-detection.mp4');
-t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: missing(video).length > 0 ? 'videos absent (../shared/data)' : false }, async (t) => {
+t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: needsSharedData(video) }, async (t) => {
   const model = await modelFor(3, 60, 80);
   const outputs = await firstValueFrom(fromVideoFile(video).pipe(take(3), model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator(), toArray()));
   t.equal(outputs.length, 3);
