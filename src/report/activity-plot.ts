@@ -126,8 +126,8 @@ function drawHeatMap(raster: Raster, layout: ReturnType<typeof activityPlotLayou
       raster.fillRect(x, heatTop + row * rowHeight, columnWidth, rowHeight, color);
     });
     // Markers above the map: keyframes red, scene cuts orange (a cut that is also a keyframe shows both).
-    if (column.keyframe) marker(raster, x + columnWidth / 2, heatTop - 3, KEYFRAME_MARK);
-    if (column.sceneCut) marker(raster, x + columnWidth / 2, heatTop - 9, SCENE_CUT_MARK);
+    if (column.keyframe) marker(raster, x + Math.floor(columnWidth / 2), heatTop - 3, KEYFRAME_MARK);
+    if (column.sceneCut) marker(raster, x + Math.floor(columnWidth / 2), heatTop - 9, SCENE_CUT_MARK);
   });
   raster.strokeRect(heatLeft - 1, heatTop - 1, heatWidth + 2, layers.length * rowHeight + 2, GRID);
   // Row labels: every row when they fit, else every k-th.

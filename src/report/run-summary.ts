@@ -98,7 +98,8 @@ export function activeQuantile(activity: readonly LayerActivity[], q: number): A
   if (activity.length === 0) return { value: NaN, dense: false, lowerBound: false };
   const sorted = activity.map((a) => ({ value: activeValue(a), dense: a.kind === 'dense' })).sort((a, b) => a.value - b.value || Number(b.dense) - Number(a.dense));
   const rank = Math.min(sorted.length - 1, Math.floor(q * sorted.length));
-  return { value: sorted[rank]!.value, dense: sorted[rank]!.dense, lowerBound: sorted.slice(0, rank + 1).some((a) => a.dense) };
+  const { value, dense } = sorted[rank]!;
+  return { value, dense, lowerBound: value < 1 && sorted.slice(0, rank + 1).some((a) => a.dense) };
 }
 
 /** `12.3%`, `≥ 12.3%` (a lower bound) or `dense (≥ 15.0%)` (the frame at the quantile fell back to dense). */
