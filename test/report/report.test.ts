@@ -100,7 +100,7 @@ t.test('overlay: a dense layer tints the whole frame and says so; a sparse one o
   const sparse = drawOverlay(frame, { stats: traced(false, 3 / 1200), keyframe: false }, []);
   const tinted = (rgb: Uint8Array) => Array.from({ length: 200 * 100 }, (_, p) => rgb[p * 3]! > 100).filter(Boolean).length;
   t.equal(tinted(sparse), 12, 'only the three traced pixels, 2x2 each');
-  t.ok(sparse[(2 * 200 + 2) * 3]! > 100 && sparse[(1 * 200 + 2) * 3]! === 100, 'pixel 101 of the grid is frame pixels (2..3, 2..3)');
+  t.ok(sparse[(2 * 200 + 2) * 3]! > 100 && sparse[(2 * 200 + 0) * 3]! === 100, 'grid pixel 101 covers frame pixels (2..3, 2..3), grid pixel 100 is not traced');
   // A fallback's trace lists the pixels counted before the crossover, in scan order: not drawn as such.
   const dense = drawOverlay(frame, { stats: traced(true, 0.15), keyframe: false }, []);
   t.ok(tinted(dense) > 200 * 100 - 140 * 14, 'the whole frame but the label box');
