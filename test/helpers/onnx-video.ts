@@ -3,7 +3,7 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { fromVideoFile, type VideoFileOptions } from '../../src/sources/index.js';
 import type { Frame } from '../../src/types.js';
 
-export { SHARED_DATA, missing, modelPath, needsSharedData, videoPath } from './shared-data.js';
+export { modelPath, needsSharedData, videoPath } from './shared-data.js';
 
 /** The first `count` frames of a video, scaled by ffmpeg. */
 export function readFrames(path: string, count: number, options: VideoFileOptions): Promise<Frame[]> {
