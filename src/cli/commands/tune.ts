@@ -92,6 +92,10 @@ export async function tuneCommand(args: string[]): Promise<void> {
     return { acceptable: deviation <= bound!, text: `max deviation of ${outputNames.join(', ')} ${deviation.toExponential(2)} (bound ${bound})`, macFraction };
   };
   const calibrationReference = await runAll(model, calibration, { keyframeEvery: 1, backend });
+  const referenceFaces = decoder ? calibrationReference.reduce((n, output) => n + decoder.detect(output).length, 0) : 0;
+  if (metric === 'detections' && referenceFaces === 0) {
+    console.log(`warning: the dense path detects nothing in the ${calibration.length} calibration frames, so every threshold keeps "the same" detections: calibrate on frames with faces (--start, --frames)`);
+  }
   const trial = async (thresholds: Record<string, number>) => judge(await runAll(model, calibration, { thresholds, thresholdMode, backend }), calibrationReference);
 
   const target = metric === 'detections' ? `detections agree with the dense path (${decoder!.name})` : `max deviation of ${outputNames.join(', ')} <= ${bound}`;
@@ -129,7 +133,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
         metric,
         ...(metric === 'deviation' ? { maxDeviation: bound, outputs: outputNames } : { decoder: decoder!.name }),
         thresholdMode,
-        calibration: { frames: calibration.length, macFraction: current.macFraction, result: current.text },
+        calibration: { frames: calibration.length, ...(decoder ? { detections: referenceFaces } : {}), macFraction: current.macFraction, result: current.text },
         heldOut: { frames: heldOut.length, macFraction: heldOutVerdict.macFraction, acceptable: heldOutVerdict.acceptable, result: heldOutVerdict.text },
         thresholds,
       },
