@@ -10,6 +10,7 @@ import { runCli } from '../../src/cli/cli.js';
 import { ffmpeg, referenceDecode } from '../helpers/ffmpeg.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { prng } from '../helpers/random.js';
+import { modelPath, needsSharedData, videoPath } from '../helpers/shared-data.js';
 
 const root = new URL('../../', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'rx-rrm-cli-'));
@@ -212,4 +213,23 @@ t.test('run --overlay writes a video of the input size whose heat map sits where
   }
   t.ok(movedCount > 100, `${movedCount} moving pixels`);
   t.ok(moved / movedCount > 30 + still / stillCount, `overlay redness ${(moved / movedCount).toFixed(1)} where the input moved vs ${(still / stillCount).toFixed(1)} where it did not`);
+});
+
+const ultraface = modelPath('ultraface-slim-320.onnx');
+const gif = videoPath('face-demographics-walking.gif');
+t.test('a model with a known decoder: detections compared with the dense path, in the summary and the JSON', { skip: needsSharedData(ultraface, gif) }, async (t) => {
+  const json = join(dir, 'faces.json');
+  const { status, stdout, stderr } = await cli('run', '--model', ultraface, '--input', gif, '--mean', '127', '--scale', '0.0078125', '--max-frames', '8', '--compare-dense', '--json', json, '--trace');
+  t.equal(status, 0, stderr);
+  t.match(stdout, /input\s+480x270 frames letterboxed .* to 320x240/);
+  t.match(stdout, /detections \(UltraFace\) agree with the dense path: 8 of 8 frames with the same faces/, 'τ = 0 is exact');
+  const record = JSON.parse(readFileSync(json, 'utf8'));
+  t.equal(record.decoder, 'UltraFace');
+  t.equal(record.detectionAgreement.agree, true);
+  const faces = record.frames.map((f: { detections: number[][] }) => f.detections.length);
+  t.ok(faces.some((n: number) => n > 0), `faces found: ${faces.join(', ')}`);
+  const [x1, y1, x2, y2, score] = record.frames.find((f: { detections: number[][] }) => f.detections.length > 0).detections[0];
+  t.ok(x1 < x2 && y1 < y2 && score >= 0.7 && score <= 1, 'a box in model-input pixels with its score');
+  t.equal(record.frames[0].trace.pixels, 'all', 'the keyframe traced as all pixels');
+  t.ok(Array.isArray(record.frames[1].trace.pixels) || record.frames[1].dense.includes(1), 'a delta frame traced as pixel indices (unless dense)');
 });
