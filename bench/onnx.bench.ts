@@ -9,8 +9,9 @@
  * beside it. onnxruntime runs with graphOptimizationLevel 'all' and as many threads as rx-rrm; its
  * figure is checked against a bare `session.run` loop over ready tensors.
  *
- * Accuracy bound (against onnxruntime's outputs for the same frames), per clip:
- *   faces agree on every frame (no anchor ≥ 0.75 on one side and < 0.65 on the other);
+ * Accuracy bound (against onnxruntime's outputs for the same frames), per clip, as `rx-rrm run` and
+ * `tune --metric detections` judge it (src/model/detections.ts):
+ *   faces agree on every frame (no anchor ≥ 0.75 on one side and < 0.65 on the other, boxes matched);
  *   p99 over frames of the largest |Δ face score| among anchors ≥ 0.5 on either side ≤ 0.03;
  *   p99 over frames of the largest |Δ face score| over all anchors ≤ 0.1.
  * τ* is the largest τ of the ladder inside the bound, searched with absolute and relative
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { KernelBackend } from '../src/kernels/backend.js';
 import { createNativeBackend, nativeKernelStatus } from '../src/kernels/native/native-backend.js';
-import { faceAgreement, faceScores, loadOnnx, type FaceAgreement, type ModelOutput, type ModelPipelineOptions, type OnnxModel, THRESHOLD_MODES, type ThresholdMode } from '../src/model/index.js';
+import { detectionAgreement, knownDecoder, loadOnnx, type DetectionAgreement, type DetectionDecoder, type FrameDetectionComparison, type ModelOutput, type ModelPipelineOptions, type OnnxModel, THRESHOLD_MODES, type ThresholdMode } from '../src/model/index.js';
 import type { Frame } from '../src/types.js';
 import { readFrames } from '../test/helpers/onnx-video.js';
 import { median, percentile, printTable } from './harness.js';
@@ -69,15 +70,18 @@ interface Pass {
   readonly frameMs: number[];
 }
 
-/** One onnxruntime pass over the clip; `onScores` sees each frame's face scores. */
-async function onnxruntimePass(session: ort.InferenceSession, frames: readonly Frame[], onScores?: (scores: Float32Array) => void): Promise<Pass> {
+/** One onnxruntime pass over the clip; `onOutput` sees each frame's outputs (as rx-rrm's, for the same comparison). */
+async function onnxruntimePass(session: ort.InferenceSession, frames: readonly Frame[], onOutput?: (output: ModelOutput) => void): Promise<Pass> {
   const frameMs: number[] = [];
   const started = performance.now();
   for (const frame of frames) {
     const t0 = performance.now();
     const result = await session.run({ [session.inputNames[0]!]: nchwInput(frame) });
     frameMs.push(performance.now() - t0);
-    if (onScores) onScores(faceScores({ dims: result.scores!.dims.map(Number), data: result.scores!.data as Float32Array }));
+    if (onOutput) {
+      const outputs = Object.fromEntries(Object.entries(result).map(([name, t]) => [name, { dims: t.dims.map(Number), data: t.data as Float32Array }]));
+      onOutput({ outputs, index: frame.index, timestamp: frame.timestamp, keyframe: false, stats: [] });
+    }
   }
   return { totalMs: performance.now() - started, frameMs };
 }
@@ -105,33 +109,33 @@ async function rrmPass(model: OnnxModel, frames: readonly Frame[], options: Mode
 interface Candidate {
   readonly threshold: number;
   readonly thresholdMode: ThresholdMode;
-  readonly agreement: FaceAgreement;
+  readonly agreement: DetectionAgreement;
   /** Multiply-adds done over the dense count, frames after the first. */
   readonly macFraction: number;
 }
 
 /** Accuracy and multiply-adds of one threshold on the clip. */
-async function evaluate(model: OnnxModel, frames: readonly Frame[], reference: readonly Float32Array[], backend: KernelBackend, threshold: number, thresholdMode: ThresholdMode): Promise<Candidate> {
-  const scores: Float32Array[] = [];
+async function evaluate(model: OnnxModel, decoder: DetectionDecoder, frames: readonly Frame[], reference: readonly ModelOutput[], backend: KernelBackend, threshold: number, thresholdMode: ThresholdMode): Promise<Candidate> {
+  const compared: FrameDetectionComparison[] = [];
   let done = 0;
   let dense = 0;
   await rrmPass(model, frames, { threshold, thresholdMode, backend }, (output) => {
-    scores.push(faceScores(output.outputs.scores!));
-    if (output.index === frames[0]!.index) return;
+    compared.push(decoder.compare(output, reference[compared.length]!));
+    if (compared.length === 1) return;
     for (const s of output.stats) {
       done += s.macs;
       dense += s.denseMacs;
     }
   });
-  return { threshold, thresholdMode, agreement: faceAgreement(scores, reference), macFraction: done / dense };
+  return { threshold, thresholdMode, agreement: detectionAgreement(compared), macFraction: done / dense };
 }
 
 /** The largest τ of the ladder inside the bound, per threshold mode (stopping at the first that fails). */
-async function searchThreshold(model: OnnxModel, frames: readonly Frame[], reference: readonly Float32Array[], backend: KernelBackend, mode: ThresholdMode): Promise<Candidate | undefined> {
+async function searchThreshold(model: OnnxModel, decoder: DetectionDecoder, frames: readonly Frame[], reference: readonly ModelOutput[], backend: KernelBackend, mode: ThresholdMode): Promise<Candidate | undefined> {
   let best: Candidate | undefined;
   for (const threshold of LADDER) {
-    const candidate = await evaluate(model, frames, reference, backend, threshold, mode);
-    if (!candidate.agreement.withinBound) break;
+    const candidate = await evaluate(model, decoder, frames, reference, backend, threshold, mode);
+    if (!candidate.agreement.agree) break;
     best = candidate;
   }
   return best;
@@ -176,19 +180,21 @@ export async function run(): Promise<void> {
   const oneThread = createNativeBackend();
   const twoThreads = createNativeBackend({ threads: 2 });
   const model = await loadOnnx(MODEL);
+  const decoder = knownDecoder(model);
+  if (!decoder) throw new Error('no decoder for the UltraFace model');
   const ort1 = await onnxruntimeSession(1);
   const ort2 = await onnxruntimeSession(2);
   const summary: string[][] = [];
   const details: string[][] = [];
   for (const clip of selected) {
     const frames = (await readFrames(resolve(VIDEOS, clip), MAX_FRAMES, { width: WIDTH, height: HEIGHT })).slice(0, MAX_FRAMES);
-    const reference: Float32Array[] = [];
-    await onnxruntimePass(ort1, frames, (scores) => reference.push(scores));
+    const reference: ModelOutput[] = [];
+    await onnxruntimePass(ort1, frames, (output) => reference.push(output));
     const searched: (Candidate | undefined)[] = [];
-    for (const mode of THRESHOLD_MODES) searched.push(await searchThreshold(model, frames, reference, oneThread, mode));
+    for (const mode of THRESHOLD_MODES) searched.push(await searchThreshold(model, decoder, frames, reference, oneThread, mode));
     const passing = searched.filter((c): c is Candidate => c !== undefined);
     const chosen = passing.sort((a, b) => a.macFraction - b.macFraction)[0];
-    const exact = await evaluate(model, frames, reference, oneThread, 0, 'absolute');
+    const exact = await evaluate(model, decoder, frames, reference, oneThread, 0, 'absolute');
     const tauOptions = chosen ? { threshold: chosen.threshold, thresholdMode: chosen.thresholdMode } : { threshold: 0 };
     const contenders: Contender[] = [
       { label: 'onnxruntime', threads: 1, run: () => onnxruntimePass(ort1, frames) },
@@ -224,7 +230,7 @@ export async function run(): Promise<void> {
     const denseWhole = ratio(timed[1]!, baseline(1), (p) => p.totalMs);
     const searchedCells = THRESHOLD_MODES.map((mode, k) => {
       const c = searched[k];
-      return c ? `${mode} ${c.threshold}: ${pct(c.macFraction)} (p99 ${c.agreement.likelyDeviationP99.toFixed(3)} / ${c.agreement.deviationP99.toFixed(3)})` : `${mode}: none inside the bound`;
+      return c ? `${mode} ${c.threshold}: ${pct(c.macFraction)} (p99 ${c.agreement.p99FaceDeviation.toFixed(3)} / ${c.agreement.p99Deviation.toFixed(3)})` : `${mode}: none inside the bound`;
     });
     summary.push([
       `${clip} (${frames.length})`, `${median(baseline(1).passes.map((p) => fps(frames.length, p))).toFixed(1)} fps (bare loop ${bareMs.toFixed(2)} ms/frame)`,

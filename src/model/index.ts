@@ -18,4 +18,8 @@ export type { Tensor } from './tensor.js';
 export { ModelImportError } from './errors.js';
 export { SUPPORTED_OPERATORS } from './operators.js';
 export { decodeTensor } from './onnx-proto.js';
-export { compareFaceScores, faceAgreement, FACE_BOUND, type FaceAgreement, decodeUltraFace, faceScores, ultraFacePriors, iou, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, FACE_SCORE, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export {
+  boxesMatch, detectionAgreement, DETECTION_AGREEMENT, knownDecoder, type DetectionAgreement, type DetectionDecoder, type FrameDetectionComparison,
+} from './detections.js';
+export type { FrameFit } from './preprocess.js';

@@ -55,61 +55,26 @@ export function faceScores(scores: OutputTensor): Float32Array {
   return Float32Array.from({ length: count }, (_, k) => scores.data[k * 2 + 1]!);
 }
 
+/** Where a face score stops being a likely face, and where it is a confident one. */
+export const FACE_SCORE = { likely: 0.5, unlikely: 0.65, confident: 0.75 } as const;
+
 /**
- * How two runs' face scores compare, prior by prior: the largest difference, and how many priors
- * are a confident face (≥ 0.75) on one side and not even a likely one (< 0.65) on the other —
- * detections that a score threshold between those two would change.
+ * How two runs' face scores compare, prior by prior: the largest difference over all priors, the
+ * largest among priors that are a likely face (≥ 0.5) on either side, and how many priors are a
+ * confident face (≥ 0.75) on one side and not even a likely one (< 0.65) on the other — detections
+ * that a score threshold between those two would change.
  */
-export function compareFaceScores(ours: Float32Array, theirs: Float32Array): { maxDeviation: number; maxLikelyDeviation: number; disagreements: number } {
+export function compareFaceScores(ours: Float32Array, theirs: Float32Array): { maxDeviation: number; maxFaceDeviation: number; disagreements: number } {
   let maxDeviation = 0;
-  let maxLikelyDeviation = 0;
+  let maxFaceDeviation = 0;
   let disagreements = 0;
   for (let a = 0; a < ours.length; a++) {
     const deviation = Math.abs(ours[a]! - theirs[a]!);
     maxDeviation = Math.max(maxDeviation, deviation);
-    if (ours[a]! >= 0.5 || theirs[a]! >= 0.5) maxLikelyDeviation = Math.max(maxLikelyDeviation, deviation);
-    if ((ours[a]! >= 0.75 && theirs[a]! < 0.65) || (theirs[a]! >= 0.75 && ours[a]! < 0.65)) disagreements++;
+    if (ours[a]! >= FACE_SCORE.likely || theirs[a]! >= FACE_SCORE.likely) maxFaceDeviation = Math.max(maxFaceDeviation, deviation);
+    if ((ours[a]! >= FACE_SCORE.confident && theirs[a]! < FACE_SCORE.unlikely) || (theirs[a]! >= FACE_SCORE.confident && ours[a]! < FACE_SCORE.unlikely)) disagreements++;
   }
-  return { maxDeviation, maxLikelyDeviation, disagreements };
-}
-
-/** The accuracy bound of a clip against a reference run (onnxruntime, or rx-rrm's dense path). */
-export const FACE_BOUND = { likelyDeviationP99: 0.03, deviationP99: 0.1 } as const;
-
-export interface FaceAgreement {
-  /** Frames where an anchor is a face on one side and not even likely on the other. */
-  readonly disagreeingFrames: number;
-  /** 99th percentile over frames of the largest |Δ face score| among anchors ≥ 0.5 on either side. */
-  readonly likelyDeviationP99: number;
-  /** 99th percentile over frames of the largest |Δ face score| over all anchors. */
-  readonly deviationP99: number;
-  /** Whether all three hold: no disagreeing frame, and both percentiles within `FACE_BOUND`. */
-  readonly withinBound: boolean;
-}
-
-/** Face scores of a clip (one array per frame, see `faceScores`) against the reference's. */
-export function faceAgreement(ours: readonly Float32Array[], theirs: readonly Float32Array[]): FaceAgreement {
-  if (ours.length !== theirs.length) throw new RangeError(`faceAgreement: ${ours.length} frames against ${theirs.length}`);
-  const likely: number[] = [];
-  const all: number[] = [];
-  let disagreeingFrames = 0;
-  ours.forEach((scores, k) => {
-    const compared = compareFaceScores(scores, theirs[k]!);
-    likely.push(compared.maxLikelyDeviation);
-    all.push(compared.maxDeviation);
-    if (compared.disagreements > 0) disagreeingFrames++;
-  });
-  const likelyDeviationP99 = percentile99(likely);
-  const deviationP99 = percentile99(all);
-  const withinBound = disagreeingFrames === 0 && likelyDeviationP99 <= FACE_BOUND.likelyDeviationP99 && deviationP99 <= FACE_BOUND.deviationP99;
-  return { disagreeingFrames, likelyDeviationP99, deviationP99, withinBound };
-}
-
-/** The value below which 99% of `values` lie (nearest rank). */
-function percentile99(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
+  return { maxDeviation, maxFaceDeviation, disagreements };
 }
 
 /** Boxes above the score threshold after hard non-maximum suppression, best first. */

@@ -6,7 +6,7 @@ import { loadOnnx } from '../../src/model/index.js';
 import { fromVideoFile } from '../../src/sources/index.js';
 import type { Frame } from '../../src/types.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
-import { missing, videoPath } from '../helpers/onnx-video.js';
+import { needsSharedData, videoPath } from '../helpers/shared-data.js';
 import { prng } from '../helpers/random.js';
 
 const random = prng(3);
@@ -49,8 +49,19 @@ t.test('frames of another size are resized bilinearly (pixel centres aligned) to
   t.same(Array.from(resized!.data), [5, 25, 45, 65, 5, 25, 45, 65]);
 });
 
+t.test("fit: 'letterbox' keeps the aspect ratio: scaled to fit, centred between black bars", async (t) => {
+  const model = await modelFor(1, 4, 4);
+  // An 8x4 ramp 10·x fits 4x4 as 4x2 (the bilinear halving above), one black row above and below.
+  const [boxed] = await firstValueFrom(from([frame(8, 4, 1, (x) => 10 * x)]).pipe(model.preprocess({ fit: 'letterbox' }), toArray()));
+  t.same(Array.from(boxed!.data), [0, 0, 0, 0, 5, 25, 45, 65, 5, 25, 45, 65, 0, 0, 0, 0]);
+  // A 2x4 (portrait) ramp 10·y fits 4x4 as 2x4, one black column on each side.
+  const [pillar] = await firstValueFrom(from([frame(2, 4, 1, (_x, y) => 10 * y)]).pipe(model.preprocess({ fit: 'letterbox' }), toArray()));
+  t.same(Array.from(pillar!.data), [0, 0, 0, 0, 0, 10, 10, 0, 0, 20, 20, 0, 0, 30, 30, 0]);
+  t.throws(() => model.preprocess({ fit: 'crop' as 'stretch' }), /fit must be 'stretch' or 'letterbox', got "crop"/);
+});
+
 const video = videoPath('car-detection.mp4');
-t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: missing(video).length > 0 ? 'videos absent (../shared/data)' : false }, async (t) => {
+t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: needsSharedData(video) }, async (t) => {
   const model = await modelFor(3, 60, 80);
   const outputs = await firstValueFrom(fromVideoFile(video).pipe(take(3), model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator(), toArray()));
   t.equal(outputs.length, 3);

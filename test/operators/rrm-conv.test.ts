@@ -1,4 +1,4 @@
-// The RRM layer contract (DESIGN §3) checked against dense naive references.
+// The RRM layer contract (README, "The layer contract") checked against dense naive references.
 import { from, groupBy, mergeMap, Subject, take, toArray, lastValueFrom, type OperatorFunction } from 'rxjs';
 import t from 'tap';
 import { rrmConv, rrmFc, type RrmConvOptions } from '../../src/index.js';
