@@ -32,7 +32,8 @@ export interface LayerStats {
   /**
    * Fraction of input pixels (positions, all channels together) that the layer integrated. On a
    * dense fallback (`dense` after the first item) detection stops once the layer's crossover is
-   * passed, so the fraction is just above the crossover, a lower bound; 1 on keyframes.
+   * passed, so the fraction is just above the crossover, a lower bound; 1 where the layer went
+   * dense without looking (keyframes, after a dense upstream layer, a change hint past the crossover).
    */
   readonly activeFraction: number;
   /** Multiply-adds the layer performed for this item. */

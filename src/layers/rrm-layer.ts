@@ -114,8 +114,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
     if (fresh || map.keyframe || !state.lastOutput || hintedDense || upstreamDense) {
       withLayerName(name, () => engine.keyframe(map.data));
       output = this.wholeOutput(engine);
-      const active = hintedDense && !fresh && !map.keyframe ? candidates.length / inputPixels : 1;
-      stats = layerStats(this.config, active, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
+      stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
       const result = withLayerName(name, () => engine.update(map.data, threshold, candidates, candidates ? candidates.length : 0, denseFraction));
       const previous = state.lastOutput;

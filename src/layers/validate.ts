@@ -49,9 +49,3 @@ function describe(value: unknown): string {
   const data = (value as { data?: unknown }).data;
   return `an object with data of type ${data === undefined ? 'undefined' : ((data as object).constructor?.name ?? typeof data)}`;
 }
-
-/** A finite number, or a clear error naming the option. */
-export function requireFiniteOption(layer: string, name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RrmInputError(`${layer}: option ${name} must be a finite number, got ${value}`);
-  return value;
-}

@@ -95,7 +95,8 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
       assertFeatureMap(`model input '${input.name}'`, map);
       checkInputShape(graph, map);
       if (relative) relative.reference = state.inputScale ??= modelInputScale(map);
-      const keyframe = map.keyframe || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
+      // The first frame is computed densely whatever it says: mark it so.
+      const keyframe = map.keyframe || state.count === 0 || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
       state.count++;
       const frame: FrameContext = {
         meta: { index: map.index, timestamp: map.timestamp, ...(map.streamId !== undefined ? { streamId: map.streamId } : {}), keyframe },
