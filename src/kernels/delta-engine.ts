@@ -19,10 +19,11 @@ export interface ConvState {
   /** The active input pixels of the last detection. */
   readonly activeList: Int32Array;
   touchedCount(): number;
-  /** Ĩ = input everywhere; returns the index of the input's first NaN/±Infinity, or -1 (and then P is not recomputed). */
-  integrateWhole(input: Float32Array): number;
-  /** P = W·Ĩ + b and output = f(P), everywhere. */
-  denseConv(): void;
+  /**
+   * Ĩ = input, P = W·Ĩ + b and output = f(P), everywhere. Returns the index of the input's first
+   * NaN or ±Infinity, or -1; when there is one, P and f(P) are not valid (the step throws).
+   */
+  recompute(input: Float32Array): number;
   /** Empties the touched list. */
   clearTouched(): void;
   /**
@@ -61,12 +62,11 @@ export class DeltaConvEngine implements ConvEngine {
   }
 
   keyframe(input: Float32Array): void {
-    const bad = this.state.integrateWhole(input);
+    const bad = this.state.recompute(input);
     if (bad >= 0) {
       const channels = this.geometry.inChannels;
       throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
     }
-    this.state.denseConv();
   }
 
   update(input: Float32Array, threshold: number, candidates: Int32Array | null, candidateCount: number, denseFraction: number): DeltaResult {

@@ -62,7 +62,7 @@ if (!status.available) {
     const weights = addon.prepareWeights(set, fields, prepared.packed, prepared.bias ?? null);
     const [engine] = addon.createEngine(weights, fields, 1, 0.01);
     const input = new Float32Array(6 * 7 * 8);
-    t.equal(addon.integrateWhole(engine, input), -1, 'a good call works');
+    t.equal(addon.recompute(engine, input), -1, 'a good call works');
     const refused: [string, () => unknown][] = [
       ['an unknown instruction set', () => addon.prepareWeights('sse9' as never, fields, prepared.packed, null)],
       ['weights of the wrong length', () => addon.prepareWeights(set, fields, prepared.packed.subarray(1), null)],
@@ -71,10 +71,10 @@ if (!status.available) {
       ['an output larger than the padded input', () => addon.prepareWeights(set, geometryFields({ ...g, outHeight: 99 }), prepared.packed, null)],
       ['weights of another shape', () => addon.createEngine(weights, geometryFields(geometry(6, 7, 8, 8, 3, 1, 1)), 0, 0)],
       ['an unknown activation', () => addon.createEngine(weights, fields, 17, 0)],
-      ['an engine that is a weights block', () => addon.integrateWhole(weights, input)],
-      ['a plain ArrayBuffer as engine', () => addon.integrateWhole(new ArrayBuffer(4096), input)],
-      ['an input of the wrong length', () => addon.integrateWhole(engine, new Float32Array(10))],
-      ['an input of the wrong type', () => addon.integrateWhole(engine, new Float64Array(6 * 7 * 8) as never)],
+      ['an engine that is a weights block', () => addon.recompute(weights, input)],
+      ['a plain ArrayBuffer as engine', () => addon.recompute(new ArrayBuffer(4096), input)],
+      ['an input of the wrong length', () => addon.recompute(engine, new Float32Array(10))],
+      ['an input of the wrong type', () => addon.recompute(engine, new Float64Array(6 * 7 * 8) as never)],
       ['a candidate outside the map', () => addon.detect(engine, input, 0, Int32Array.of(3, 42), 2, 10)],
       ['a candidate count past the list', () => addon.detect(engine, input, 0, Int32Array.of(3), 5, 10)],
       ['a negative threshold', () => addon.detect(engine, input, -1, null, 0, 10)],
@@ -82,7 +82,7 @@ if (!status.available) {
       ['three threads', () => addon.setThreads(engine, 3 as never)],
     ];
     for (const [label, call] of refused) t.throws(call, TypeError, label);
-    t.equal(addon.integrateWhole(engine, input), -1, 'the engine still works afterwards');
+    t.equal(addon.recompute(engine, input), -1, 'the engine still works afterwards');
   });
 
   t.test('weights are prepared once per layer and shared by every subscription, whatever their input size', async (t) => {

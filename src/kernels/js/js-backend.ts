@@ -55,15 +55,13 @@ class JsConvState implements ConvState {
     return this.touchedPixels.count;
   }
 
-  integrateWhole(input: Float32Array): number {
+  recompute(input: Float32Array): number {
     const bad = findNonFinite(input);
-    if (bad < 0) this.integratedInput.set(input);
-    return bad;
-  }
-
-  denseConv(): void {
+    if (bad >= 0) return bad;
+    this.integratedInput.set(input);
     convDense(this.geometry, this.weights.packed, this.weights.bias, this.integratedInput, this.projection);
     this.activate(null, 0);
+    return -1;
   }
 
   clearTouched(): void {

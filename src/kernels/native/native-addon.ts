@@ -18,8 +18,8 @@ export interface NativeAddon {
   prepareWeights(instructionSet: NativeInstructionSet, geometry: Int32Array, packed: Float32Array, bias: Float32Array | null): ArrayBuffer;
   /** [block, byte offsets of projection, output, touched list, active pixels, status]. */
   createEngine(weights: ArrayBuffer, geometry: Int32Array, activation: number, leakyAlpha: number): [ArrayBuffer, number, number, number, number, number];
-  integrateWhole(engine: ArrayBuffer, input: Float32Array): number;
-  denseConv(engine: ArrayBuffer): void;
+  /** Ĩ = input, P = W·Ĩ + b, output = f(P); the index of the input's first NaN/±Infinity, or -1. */
+  recompute(engine: ArrayBuffer, input: Float32Array): number;
   detect(engine: ArrayBuffer, input: Float32Array, threshold: number, candidates: Int32Array | null, count: number, maxActive: number): number;
   sparseUpdate(engine: ArrayBuffer, activeCount: number, recompute: boolean): number;
   clearTouched(engine: ArrayBuffer): void;

@@ -56,12 +56,8 @@ export class NativeConvState implements ConvState {
     return this.status[TOUCHED_COUNT]!;
   }
 
-  integrateWhole(input: Float32Array): number {
-    return this.addon.integrateWhole(this.block, input);
-  }
-
-  denseConv(): void {
-    this.addon.denseConv(this.block);
+  recompute(input: Float32Array): number {
+    return this.addon.recompute(this.block, input);
   }
 
   clearTouched(): void {

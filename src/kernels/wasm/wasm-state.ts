@@ -126,21 +126,20 @@ export class WasmConvState implements ConvState {
     return this.currentViews().header[Field.TouchedCount]!;
   }
 
-  integrateWhole(input: Float32Array): number {
+  recompute(input: Float32Array): number {
     // A partial copy left the other pixels stale in the staged buffer; a whole one is not redone.
     if (this.stagedForDetection !== input) this.stage(this.currentViews(), input, null, 0);
     this.stagedForDetection = undefined;
     // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
-    return this.runtime.kernels.integrateWhole(this.header);
-  }
-
-  denseConv(): void {
+    const bad = this.runtime.kernels.integrateWhole(this.header);
+    if (bad >= 0) return bad;
     this.runSplit(this.depthwise ? HelperJob.DenseDepthwise : HelperJob.DenseGeneral, this.geometry.outHeight, denseConvMacs(this.geometry));
     const views = this.currentViews();
     const { kind, leakyReluAlpha } = this.activation;
     if (this.activationCode === undefined) activatePixels(kind, leakyReluAlpha, views.projection, views.activated, this.geometry.outChannels, null, 0);
     else this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, this.activationCode, leakyReluAlpha);
     if (this.outputCopy) this.outputCopy.set(views.activated);
+    return -1;
   }
 
   clearTouched(): void {

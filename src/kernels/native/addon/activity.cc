@@ -153,11 +153,11 @@ int32_t detect(Engine& e, const float* input, float threshold, const int32_t* ca
   return active;
 }
 
-int32_t integrateWhole(Engine& e, const float* input) {
+bool integrateRows(Engine& e, const float* input, int32_t rowStart, int32_t rowEnd) {
   const Geometry& g = e.g;
   const int32_t rowFloats = g.inWidth * g.inChannels;
   Vec check = zero();
-  for (int32_t iy = 0; iy < g.inHeight; iy++) {
+  for (int32_t iy = rowStart; iy < rowEnd; iy++) {
     const float* from = input + static_cast<int64_t>(iy) * rowFloats;
     float* to = e.integrated + paddedIndex(e, iy, 0) * g.inChannels;
     int32_t i = 0;
@@ -172,7 +172,7 @@ int32_t integrateWhole(Engine& e, const float* input) {
       check = add(check, sub(v, v));
     }
   }
-  return anyNan(check) ? findNonFinite(input, static_cast<int64_t>(g.inHeight) * rowFloats) : -1;
+  return anyNan(check);
 }
 
 }  // namespace RRM_ISA

@@ -225,24 +225,15 @@ Engine* engineAndInput(napi_env env, Args& args, int inputArg, const float*& inp
   return e;
 }
 
-// integrateWhole(engine, input): Ĩ = input; the index of its first NaN/±Infinity, or -1.
-napi_value IntegrateWhole(napi_env env, napi_callback_info info) {
+// recompute(engine, input): Ĩ = input, P = W·Ĩ + b and output = f(P) everywhere (on the engine's
+// threads); the index of the input's first NaN/±Infinity, or -1.
+napi_value Recompute(napi_env env, napi_callback_info info) {
   Args args;
   const float* input = nullptr;
   if (!readArgs(env, info, args, 2)) return nullptr;
   Engine* e = engineAndInput(env, args, 1, input);
   if (!e) return nullptr;
-  return number(env, e->kernels->integrateWhole(*e, input));
-}
-
-// denseConv(engine): P = W·Ĩ + b and output = f(P) everywhere (on the engine's threads).
-napi_value DenseConv(napi_env env, napi_callback_info info) {
-  Args args;
-  if (!readArgs(env, info, args, 1)) return nullptr;
-  Engine* e = blockOf<Engine>(env, args.values[0], kEngineMagic);
-  if (!e) return nullptr;
-  runDense(*e);
-  return nullptr;
+  return number(env, recomputeWhole(*e, input));
 }
 
 // detect(engine, input, threshold, candidates | null, candidateCount, maxActive): active count.
@@ -358,8 +349,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"instructionSets", nullptr, InstructionSets, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"prepareWeights", nullptr, PrepareWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"createEngine", nullptr, CreateEngine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"integrateWhole", nullptr, IntegrateWhole, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"denseConv", nullptr, DenseConv, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"recompute", nullptr, Recompute, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"detect", nullptr, Detect, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sparseUpdate", nullptr, SparseUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"clearTouched", nullptr, ClearTouched, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

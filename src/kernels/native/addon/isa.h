@@ -17,7 +17,7 @@ void denseDepthwise(Engine& e, int32_t rowStart, int32_t rowEnd);
 void recomputeDepthwise(Engine& e, int32_t from, int32_t to);
 int64_t scatterDepthwise(Engine& e, int32_t activeCount);
 
-int32_t integrateWhole(Engine& e, const float* input);
+bool integrateRows(Engine& e, const float* input, int32_t rowStart, int32_t rowEnd);
 int32_t detect(Engine& e, const float* input, float threshold, const int32_t* candidates, int32_t count, int32_t maxActive);
 
 void activate(Engine& e, const int32_t* pixels, int32_t count);

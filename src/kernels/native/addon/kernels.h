@@ -17,8 +17,8 @@ struct KernelTable {
   void (*denseConv)(Engine& e, int32_t rowStart, int32_t rowEnd);
   /** P = W·Ĩ + b and output = f(P) at touched pixels `from..to` of the touched list. */
   void (*recomputeTouched)(Engine& e, int32_t from, int32_t to);
-  /** Ĩ = input (the border stays zero); returns the index of the first NaN/±Infinity, or -1. */
-  int32_t (*integrateWhole)(Engine& e, const float* input);
+  /** Ĩ = input over input rows `rowStart..rowEnd` (the border stays zero); whether a value copied is NaN or ±Infinity. */
+  bool (*integrateRows)(Engine& e, const float* input, int32_t rowStart, int32_t rowEnd);
   /**
    * Active pixels (`max_c |input − Ĩ| > τ`, NaN counts as active) among `candidates` (all pixels
    * when null): lists them and their deltas, integrates them into Ĩ, sets `Status::DeltasNonFinite`;

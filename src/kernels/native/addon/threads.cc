@@ -1,5 +1,6 @@
 #include "threads.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -91,8 +92,28 @@ double pixelMacs(const Engine& e) { return static_cast<double>(e.taps) * e.inPer
 
 }  // namespace
 
-void runDense(Engine& e) {
-  runRange(e, e.kernels->denseConv, e.g.outHeight, pixelMacs(e) * e.g.outHeight * e.g.outWidth);
+int32_t recomputeWhole(Engine& e, const float* input) {
+  const Geometry& g = e.g;
+  const double macs = pixelMacs(e) * g.outHeight * g.outWidth;
+  bool nonFinite = false;
+  if (e.threads == 2 && macs >= kSplitMacs) {
+    nonFinite = e.kernels->integrateRows(e, input, 0, g.inHeight);
+    if (!nonFinite) Helper::instance().run(e.kernels->denseConv, e, 0, g.outHeight / 2, g.outHeight);
+  } else {
+    // One thread: each input row is copied into Ĩ just before the first output row that reads it,
+    // so the conv finds it in cache instead of reading the whole map back from memory.
+    int32_t integrated = 0;
+    for (int32_t oy = 0; oy < g.outHeight; oy++) {
+      const int32_t needed = std::min(g.inHeight, oy * g.strideH + (g.kernelHeight - 1) * g.dilationH + 1 - g.padTop);
+      if (needed > integrated) {
+        nonFinite |= e.kernels->integrateRows(e, input, integrated, needed);
+        integrated = needed;
+      }
+      e.kernels->denseConv(e, oy, oy + 1);
+    }
+    if (integrated < g.inHeight) nonFinite |= e.kernels->integrateRows(e, input, integrated, g.inHeight);
+  }
+  return nonFinite ? findNonFinite(input, static_cast<int64_t>(g.inHeight) * g.inWidth * g.inChannels) : -1;
 }
 
 void runRecompute(Engine& e, int32_t touched) { runRange(e, e.kernels->recomputeTouched, touched, pixelMacs(e) * touched); }
