@@ -31,7 +31,7 @@
         'src/kernels/native/addon/frame.cc',
         'src/kernels/native/addon/layout.cc',
         'src/kernels/native/addon/reach.cc',
-        'src/kernels/native/addon/threads.cc',
+        'src/kernels/native/addon/steps.cc',
       ],
       'dependencies': ['rrm_kernels_portable'],
       'conditions': [

@@ -34,6 +34,8 @@ export function backendsUnderTest(): { available: BackendUnderTest[]; unavailabl
   for (const set of NATIVE_INSTRUCTION_SETS) {
     if (native.available && native.instructionSets.includes(set)) {
       available.push({ label: `native ${set}`, backend: createNativeBackend({ instructionSet: set }), recomputes: recomputesTouchedNatively });
+      // Two threads splitting every step, however small: the split paths on every shape.
+      available.push({ label: `native ${set}, 2 threads`, backend: createNativeBackend({ instructionSet: set, threads: 2, minSplitWork: 0 }), recomputes: recomputesTouchedNatively });
     } else {
       unavailable.push({ label: `native ${set}`, reason: native.available ? 'this CPU lacks the instructions' : native.reason });
     }

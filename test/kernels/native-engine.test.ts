@@ -79,7 +79,8 @@ if (!status.available) {
       ['a candidate count past the list', () => addon.detect(engine, input, 0, Int32Array.of(3), 5, 10)],
       ['a negative threshold', () => addon.detect(engine, input, -1, null, 0, 10)],
       ['an active count past the map', () => addon.sparseUpdate(engine, 43, false)],
-      ['three threads', () => addon.setThreads(engine, 3 as never)],
+      ['three threads', () => addon.setThreads(engine, 3 as never, 0)],
+      ['a negative split threshold', () => addon.setThreads(engine, 2, -1)],
     ];
     for (const [label, call] of refused) t.throws(call, TypeError, label);
     t.equal(addon.recompute(engine, input), -1, 'the engine still works afterwards');

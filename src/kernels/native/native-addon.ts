@@ -24,7 +24,7 @@ export interface NativeAddon {
   sparseUpdate(engine: ArrayBuffer, activeCount: number, recompute: boolean): number;
   clearTouched(engine: ArrayBuffer): void;
   findNonFiniteDelta(engine: ArrayBuffer, activeCount: number): number;
-  setThreads(engine: ArrayBuffer, threads: 1 | 2): void;
+  setThreads(engine: ArrayBuffer, threads: 1 | 2, minSplitWork: number): void;
   /** The pixels of `data` that differ from `previous` (all when null) converted through `tables` (256 per channel) into `output`, listed in `changed`; returns their count. */
   convertFrame(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number;
 }

@@ -31,11 +31,23 @@ export function recomputesTouchedNatively(geometry: ConvGeometry): boolean {
   return RECOMPUTED_KINDS.has(convKind(geometry));
 }
 
+/**
+ * Steps with less work than this many multiply-adds (or detection's equivalent) stay on one thread:
+ * handing half to the helper costs about 1 µs, the time of 15-30 k multiply-adds; below 150 k the
+ * saving is within the noise (measured on UltraFace's layers).
+ */
+const MIN_SPLIT_WORK = 150_000;
+
 export interface NativeBackendOptions {
   /** Which kernels to run (default: the widest this CPU supports). */
   readonly instructionSet?: NativeInstructionSet;
-  /** 2 shares dense convs and large recomputes with a native helper thread; default 1. */
+  /**
+   * 2 splits every large enough step of a layer (detection, the sparse update, dense recomputes)
+   * with a native helper thread, each thread owning half of the output rows; default 1.
+   */
   readonly threads?: 1 | 2;
+  /** With 2 threads, the work (multiply-adds) below which a step stays on one thread (default 150,000; 0 splits every step). */
+  readonly minSplitWork?: number;
   /** Where the fallback notice goes (default `console.warn`). */
   readonly notice?: (message: string) => void;
 }
@@ -69,7 +81,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): KernelB
         block = prepareWeights(addon, instructionSet, geometry, weights);
         weightBlocks.set(weights, block);
       }
-      return new DeltaConvEngine(geometry, new NativeConvState(addon, geometry, block, activation, recomputesTouchedNatively(geometry), threads));
+      return new DeltaConvEngine(geometry, new NativeConvState(addon, geometry, block, activation, recomputesTouchedNatively(geometry), threads, options.minSplitWork ?? MIN_SPLIT_WORK));
     },
   };
 }

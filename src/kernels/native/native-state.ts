@@ -40,6 +40,7 @@ export class NativeConvState implements ConvState {
     activation: EngineActivation,
     private readonly recomputes: boolean,
     threads: 1 | 2,
+    minSplitWork: number,
   ) {
     const [block, projection, output, touched, active, status] = addon.createEngine(weights, geometryFields(geometry), ACTIVATIONS.indexOf(activation.kind), activation.leakyReluAlpha);
     const outValues = geometry.outHeight * geometry.outWidth * geometry.outChannels;
@@ -49,7 +50,7 @@ export class NativeConvState implements ConvState {
     this.touched = new Int32Array(block, touched, geometry.outHeight * geometry.outWidth);
     this.activeList = new Int32Array(block, active, geometry.inHeight * geometry.inWidth);
     this.status = new Int32Array(block, status, 4);
-    if (threads === 2) addon.setThreads(block, 2);
+    if (threads === 2) addon.setThreads(block, 2, minSplitWork);
   }
 
   touchedCount(): number {

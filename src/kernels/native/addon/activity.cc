@@ -58,17 +58,33 @@ inline int64_t paddedIndex(const Engine& e, int32_t iy, int32_t ix) {
   return static_cast<int64_t>(iy + e.g.padTop) * e.paddedWidth + ix + e.g.padLeft;
 }
 
+/** Where detection writes: active pixels and their deltas from index `first`, at most `limit` + 1 of them. */
+struct Found {
+  Engine& e;
+  int32_t first;
+  int32_t limit;
+  int32_t count = 0;
+  Vec check = zero();
+
+  /** Integrates `pixel` (its input at `now`, Ĩ at `kept`); false once more than `limit` were found. */
+  bool add(int32_t pixel, const float* now, float* kept) {
+    const int32_t channels = e.g.inChannels;
+    integrate(now, kept, e.deltas + static_cast<int64_t>(first + count) * channels, channels, check);
+    e.activePixels[first + count] = pixel;
+    return ++count <= limit;
+  }
+};
+
 /**
- * Every pixel of a map with fewer channels than lanes (an RGB stem): a row of Ĩ's interior is
- * contiguous like the input's, so it is compared a vector at a time, and only the pixels that
- * overlap a changed vector are tested one by one.
+ * Rows `rowStart..rowEnd` of a map with fewer channels than lanes (an RGB stem): a row of Ĩ's
+ * interior is contiguous like the input's, so it is compared a vector at a time, and only the
+ * pixels that overlap a changed vector are tested one by one.
  */
-int32_t detectNarrowRows(Engine& e, const float* input, Vec limit, int32_t maxActive, Vec& check) {
+void detectNarrowRows(Engine& e, const float* input, Vec limit, int32_t rowStart, int32_t rowEnd, Found& found) {
   const Geometry& g = e.g;
   const int32_t channels = g.inChannels;
   const int32_t rowFloats = g.inWidth * channels;
-  int32_t active = 0;
-  for (int32_t iy = 0; iy < g.inHeight; iy++) {
+  for (int32_t iy = rowStart; iy < rowEnd; iy++) {
     const float* nowRow = input + static_cast<int64_t>(iy) * rowFloats;
     float* keptRow = e.integrated + paddedIndex(e, iy, 0) * channels;
     int32_t nextPixel = 0;
@@ -80,77 +96,72 @@ int32_t detectNarrowRows(Engine& e, const float* input, Vec limit, int32_t maxAc
       for (int32_t ix = std::max(nextPixel, x / channels); ix <= lastPixel; ix++) {
         const float* now = nowRow + static_cast<int64_t>(ix) * channels;
         float* kept = keptRow + static_cast<int64_t>(ix) * channels;
-        if (!changed(now, kept, channels, limit)) continue;
-        integrate(now, kept, e.deltas + static_cast<int64_t>(active) * channels, channels, check);
-        e.activePixels[active] = iy * g.inWidth + ix;
-        if (++active > maxActive) return active;
+        if (changed(now, kept, channels, limit) && !found.add(iy * g.inWidth + ix, now, kept)) return;
       }
       nextPixel = lastPixel + 1;
     }
   }
-  return active;
+}
+
+/** Rows `rowStart..rowEnd`, pixel by pixel. */
+void detectRows(Engine& e, const float* input, Vec limit, int32_t rowStart, int32_t rowEnd, Found& found) {
+  const Geometry& g = e.g;
+  const int32_t channels = g.inChannels;
+  for (int32_t iy = rowStart; iy < rowEnd; iy++) {
+    const float* now = input + static_cast<int64_t>(iy) * g.inWidth * channels;
+    float* kept = e.integrated + paddedIndex(e, iy, 0) * channels;
+    for (int32_t ix = 0; ix < g.inWidth; ix++, now += channels, kept += channels) {
+      if (changed(now, kept, channels, limit) && !found.add(iy * g.inWidth + ix, now, kept)) return;
+    }
+  }
+}
+
+/** Candidates `from..to` of the list. */
+void detectCandidates(Engine& e, const float* input, Vec limit, const int32_t* candidates, int32_t from, int32_t to, Found& found) {
+  const Geometry& g = e.g;
+  const int32_t channels = g.inChannels;
+  const bool unpadded = e.paddedWidth == g.inWidth && g.padTop == 0 && g.padLeft == 0;
+  // The row without an integer division (tens of cycles per candidate): (pixel + 0.5) / inWidth
+  // is at least 0.5 / inWidth from an integer, far more than a double's rounding error.
+  const double inverseWidth = 1.0 / g.inWidth;
+  const auto keptOffset = [&](int32_t pixel) -> int64_t {
+    if (unpadded) return static_cast<int64_t>(pixel) * channels;
+    const int32_t iy = static_cast<int32_t>((pixel + 0.5) * inverseWidth);
+    return paddedIndex(e, iy, pixel - iy * g.inWidth) * channels;
+  };
+  // Candidates are scattered over maps larger than the caches: fetch a few ahead, so that their
+  // cache misses overlap instead of stalling one after another.
+  constexpr int32_t kAhead = 16;
+  const int32_t pixelBytes = channels * static_cast<int32_t>(sizeof(float));
+  const auto prefetch = [&](int32_t k) {
+    const char* now = reinterpret_cast<const char*>(input + static_cast<int64_t>(candidates[k]) * channels);
+    const char* kept = reinterpret_cast<const char*>(e.integrated + keptOffset(candidates[k]));
+    for (int32_t b = 0; b < pixelBytes; b += 64) {
+      __builtin_prefetch(now + b);
+      __builtin_prefetch(kept + b);
+    }
+  };
+  for (int32_t k = from; k < std::min(to, from + kAhead); k++) prefetch(k);
+  for (int32_t k = from; k < to; k++) {
+    if (k + kAhead < to) prefetch(k + kAhead);
+    const int32_t pixel = candidates[k];
+    const float* now = input + static_cast<int64_t>(pixel) * channels;
+    float* kept = e.integrated + keptOffset(pixel);
+    if (changed(now, kept, channels, limit) && !found.add(pixel, now, kept)) return;
+  }
 }
 
 }  // namespace
 
-int32_t detect(Engine& e, const float* input, float threshold, const int32_t* candidates, int32_t count, int32_t maxActive) {
-  const Geometry& g = e.g;
-  const int32_t channels = g.inChannels;
+int32_t detect(Engine& e, const float* input, float threshold, const int32_t* candidates, int32_t from, int32_t to, int32_t first, int32_t maxActive,
+               bool& nonFinite) {
   const Vec limit = broadcast(threshold);
-  Vec check = zero();
-  int32_t active = 0;
-  // A narrow map (an RGB stem) scans its rows a vector at a time faster than it visits many
-  // scattered candidates (compressed video hands it half the pixels, changed by codec noise).
-  const bool scanRows = channels < L && (!candidates || count > g.inHeight * g.inWidth / 32);
-  if (candidates && !scanRows) {
-    const bool unpadded = e.paddedWidth == g.inWidth && g.padTop == 0 && g.padLeft == 0;
-    // The row without an integer division (tens of cycles per candidate): (pixel + 0.5) / inWidth
-    // is at least 0.5 / inWidth from an integer, far more than a double's rounding error.
-    const double inverseWidth = 1.0 / g.inWidth;
-    const auto keptOffset = [&](int32_t pixel) -> int64_t {
-      if (unpadded) return static_cast<int64_t>(pixel) * channels;
-      const int32_t iy = static_cast<int32_t>((pixel + 0.5) * inverseWidth);
-      return paddedIndex(e, iy, pixel - iy * g.inWidth) * channels;
-    };
-    // Candidates are scattered over maps larger than the caches: fetch a few ahead, so that their
-    // cache misses overlap instead of stalling one after another.
-    constexpr int32_t kAhead = 16;
-    const int32_t pixelBytes = channels * static_cast<int32_t>(sizeof(float));
-    const auto prefetch = [&](int32_t k) {
-      const char* now = reinterpret_cast<const char*>(input + static_cast<int64_t>(candidates[k]) * channels);
-      const char* kept = reinterpret_cast<const char*>(e.integrated + keptOffset(candidates[k]));
-      for (int32_t b = 0; b < pixelBytes; b += 64) {
-        __builtin_prefetch(now + b);
-        __builtin_prefetch(kept + b);
-      }
-    };
-    for (int32_t k = 0; k < std::min(count, kAhead); k++) prefetch(k);
-    for (int32_t k = 0; k < count; k++) {
-      if (k + kAhead < count) prefetch(k + kAhead);
-      const int32_t pixel = candidates[k];
-      const float* now = input + static_cast<int64_t>(pixel) * channels;
-      float* kept = e.integrated + keptOffset(pixel);
-      if (!changed(now, kept, channels, limit)) continue;
-      integrate(now, kept, e.deltas + static_cast<int64_t>(active) * channels, channels, check);
-      e.activePixels[active] = pixel;
-      if (++active > maxActive) break;
-    }
-  } else if (scanRows) {
-    active = detectNarrowRows(e, input, limit, maxActive, check);
-  } else {
-    for (int32_t iy = 0; iy < g.inHeight && active <= maxActive; iy++) {
-      const float* now = input + static_cast<int64_t>(iy) * g.inWidth * channels;
-      float* kept = e.integrated + paddedIndex(e, iy, 0) * channels;
-      for (int32_t ix = 0; ix < g.inWidth; ix++, now += channels, kept += channels) {
-        if (!changed(now, kept, channels, limit)) continue;
-        integrate(now, kept, e.deltas + static_cast<int64_t>(active) * channels, channels, check);
-        e.activePixels[active] = iy * g.inWidth + ix;
-        if (++active > maxActive) break;
-      }
-    }
-  }
-  e.status[DeltasNonFinite] = anyNan(check) ? 1 : 0;
-  return active;
+  Found found{e, first, maxActive};
+  if (candidates) detectCandidates(e, input, limit, candidates, from, to, found);
+  else if (e.g.inChannels < L) detectNarrowRows(e, input, limit, from, to, found);
+  else detectRows(e, input, limit, from, to, found);
+  nonFinite = anyNan(found.check);
+  return found.count;
 }
 
 bool integrateRows(Engine& e, const float* input, int32_t rowStart, int32_t rowEnd) {

@@ -12,7 +12,7 @@
 #include "frame.h"
 #include "kernels.h"
 #include "layout.h"
-#include "threads.h"
+#include "steps.h"
 
 namespace rrm {
 namespace {
@@ -262,7 +262,7 @@ napi_value Detect(napi_env env, napi_callback_info info) {
   if (maxActive > pixels) maxActive = pixels;
   // The active list has room for every pixel: stopping at maxActive + 1 never passes it.
   const int32_t limit = maxActive < pixels ? maxActive : pixels - 1;
-  return number(env, e->kernels->detect(*e, input, static_cast<float>(threshold), candidates, count, limit));
+  return number(env, detectActive(*e, input, static_cast<float>(threshold), candidates, candidates ? count : 0, limit));
 }
 
 // sparseUpdate(engine, activeCount, recompute): P changed at the touched pixels (by scatter, or by
@@ -276,16 +276,7 @@ napi_value SparseUpdate(napi_env env, napi_callback_info info) {
   if (!e || !readInt(env, args.values[1], active)) return nullptr;
   RRM_CHECK(napi_get_value_bool(env, args.values[2], &recompute));
   if (active < 0 || active > e->g.inHeight * e->g.inWidth) return fail(env, "active count out of range");
-  const double pixelMacs = static_cast<double>(e->taps) * e->inPerGroup * e->g.outChannels;
-  double macs;
-  if (recompute) {
-    const int32_t touched = markTouched(*e, active);
-    runRecompute(*e, touched);  // activates as it recomputes
-    macs = touched * pixelMacs;
-  } else {
-    macs = static_cast<double>(e->kernels->scatter(*e, active)) * e->g.inChannels * e->outPerGroup;
-    e->kernels->activate(*e, e->touchedList, e->status[TouchedCount]);
-  }
+  const double macs = sparseUpdate(*e, active, recompute);
   return number(env, macs);
 }
 
@@ -309,15 +300,19 @@ napi_value FindNonFiniteDelta(napi_env env, napi_callback_info info) {
   return number(env, findNonFinite(e->deltas, static_cast<int64_t>(active) * e->g.inChannels));
 }
 
-// setThreads(engine, threads): 1, or 2 to share dense convs and recomputes with a helper thread.
+// setThreads(engine, threads, minSplitWork): 1, or 2 to split steps with a helper thread when they
+// have at least `minSplitWork` multiply-adds' worth of work.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args args;
   int32_t threads = 1;
-  if (!readArgs(env, info, args, 2)) return nullptr;
+  double minSplitWork = 0;
+  if (!readArgs(env, info, args, 3)) return nullptr;
   Engine* e = blockOf<Engine>(env, args.values[0], kEngineMagic);
-  if (!e || !readInt(env, args.values[1], threads)) return nullptr;
+  if (!e || !readInt(env, args.values[1], threads) || !readDouble(env, args.values[2], minSplitWork)) return nullptr;
   if (threads != 1 && threads != 2) return fail(env, "threads must be 1 or 2");
+  if (!(minSplitWork >= 0)) return fail(env, "minSplitWork must be a number >= 0");
   e->threads = threads;
+  e->minSplitWork = minSplitWork;
   return nullptr;
 }
 

@@ -30,7 +30,7 @@ inline const float* fieldOrigin(const Engine& e, int32_t oy, int32_t ox, int32_t
  * writing the repeats to the spill row.
  */
 template <int NV, typename PixelAt, typename Act>
-void computePixels(Engine& e, int32_t from, int32_t to, PixelAt pixelAt, Act act) {
+void computePixels(Engine& e, float* spillRow, int32_t from, int32_t to, PixelAt pixelAt, Act act) {
   constexpr int MR = tileRows<NV>();
   constexpr int NR = panelColumns<NV>();
   const Geometry& g = e.g;
@@ -52,8 +52,8 @@ void computePixels(Engine& e, int32_t from, int32_t to, PixelAt pixelAt, Act act
         const int32_t channel = group * e.outPerGroup + block * NR;
         for (int i = 0; i < MR; i++) {
           const int64_t offset = (static_cast<int64_t>(oy[i]) * g.outWidth + ox[i]) * g.outChannels + channel;
-          outs[i] = i < count ? e.projection + offset : e.spillRow;
-          activated[i] = i < count ? e.output + offset : e.spillRow;
+          outs[i] = i < count ? e.projection + offset : spillRow;
+          activated[i] = i < count ? e.output + offset : spillRow;
         }
         const float* panel = w.panels + (static_cast<int64_t>(group) * w.blocksPerGroup + block) * w.panelFloats;
         multiplyTile<MR, NV>(rows, e.tapOffsets, e.taps, e.inPerGroup, panel, outs, w.bias + channel,
@@ -64,8 +64,8 @@ void computePixels(Engine& e, int32_t from, int32_t to, PixelAt pixelAt, Act act
 }
 
 template <int NV, typename PixelAt>
-void computeAndActivate(Engine& e, int32_t from, int32_t to, PixelAt pixelAt) {
-  const bool activated = withActivation(e, [&](auto act) { computePixels<NV>(e, from, to, pixelAt, act); });
+void computeAndActivate(Engine& e, float* spillRow, int32_t from, int32_t to, PixelAt pixelAt) {
+  const bool activated = withActivation(e, [&](auto act) { computePixels<NV>(e, spillRow, from, to, pixelAt, act); });
   if (activated) return;
   for (int32_t q = from; q < to; q++) {
     const int32_t pixel = pixelAt(q);
@@ -74,14 +74,14 @@ void computeAndActivate(Engine& e, int32_t from, int32_t to, PixelAt pixelAt) {
 }
 
 template <int NV>
-void denseRows(Engine& e, int32_t rowStart, int32_t rowEnd) {
-  computeAndActivate<NV>(e, rowStart * e.g.outWidth, rowEnd * e.g.outWidth, [](int32_t pixel) { return pixel; });
+void denseRows(Engine& e, Workspace& ws, int32_t rowStart, int32_t rowEnd) {
+  computeAndActivate<NV>(e, ws.spillRow, rowStart * e.g.outWidth, rowEnd * e.g.outWidth, [](int32_t pixel) { return pixel; });
 }
 
 template <int NV>
-void recomputeList(Engine& e, int32_t from, int32_t to) {
-  const int32_t* list = e.touchedList;
-  computeAndActivate<NV>(e, from, to, [list](int32_t q) { return list[q]; });
+void recomputeList(Engine& e, Workspace& ws) {
+  const int32_t* list = ws.touchedList;
+  computeAndActivate<NV>(e, ws.spillRow, 0, ws.touchedCount, [list](int32_t q) { return list[q]; });
 }
 
 /**
@@ -90,7 +90,7 @@ void recomputeList(Engine& e, int32_t from, int32_t to) {
  * pads with the zero row into the spill row.
  */
 template <int NV>
-void scatterPairs(Engine& e, const int32_t* pairs, int32_t n, int32_t tap) {
+void scatterPairs(Engine& e, Workspace& ws, const int32_t* pairs, int32_t n, int32_t tap) {
   constexpr int MR = tileRows<NV>();
   constexpr int NR = panelColumns<NV>();
   const Geometry& g = e.g;
@@ -106,7 +106,7 @@ void scatterPairs(Engine& e, const int32_t* pairs, int32_t n, int32_t tap) {
       for (int32_t block = 0; block < w.blocksPerGroup; block++) {
         const int32_t channel = group * e.outPerGroup + block * NR;
         for (int i = 0; i < MR; i++) {
-          outs[i] = i < count ? e.projection + static_cast<int64_t>(pairs[2 * (q + i) + 1]) * g.outChannels + channel : e.spillRow;
+          outs[i] = i < count ? e.projection + static_cast<int64_t>(pairs[2 * (q + i) + 1]) * g.outChannels + channel : ws.spillRow;
         }
         const float* panel = w.panels + (static_cast<int64_t>(group) * w.blocksPerGroup + block) * w.panelFloats +
                              static_cast<int64_t>(tap) * e.inPerGroup * NR;
@@ -118,18 +118,22 @@ void scatterPairs(Engine& e, const int32_t* pairs, int32_t n, int32_t tap) {
 
 /** A 1x1 conv on the same grid: each active pixel reaches its own output pixel only. */
 template <int NV>
-int64_t scatterPointwise(Engine& e, int32_t activeCount) {
-  std::copy(e.activePixels, e.activePixels + activeCount, e.touchedList);
-  for (int32_t k = 0; k < activeCount; k++) e.touchedMarks[e.activePixels[k]] = 1;
-  e.status[TouchedCount] = activeCount;
-  // (active index, output pixel) pairs, as one tap's list.
-  int32_t* pairs = e.tapList;
+int64_t scatterPointwise(Engine& e, Workspace& ws, int32_t activeCount) {
+  // (active index, output pixel) pairs of the workspace's rows, as one tap's list; they are touched.
+  int32_t* pairs = ws.tapList;
+  int32_t n = 0;
   for (int32_t k = 0; k < activeCount; k++) {
-    pairs[2 * k] = k;
-    pairs[2 * k + 1] = e.activePixels[k];
+    const int32_t pixel = e.activePixels[k];
+    if (!ws.owns(pixel, e.g.outWidth)) continue;
+    pairs[2 * n] = k;
+    pairs[2 * n + 1] = pixel;
+    ws.touchedList[ws.touchedCount + n] = pixel;
+    e.touchedMarks[pixel] = 1;
+    n++;
   }
-  scatterPairs<NV>(e, pairs, activeCount, 0);
-  return activeCount;
+  ws.touchedCount += n;
+  scatterPairs<NV>(e, ws, pairs, n, 0);
+  return n;
 }
 
 /**
@@ -137,18 +141,18 @@ int64_t scatterPointwise(Engine& e, int32_t activeCount) {
  * pixel reaches through its own tap; the block of P stays in registers across the active pixels.
  */
 template <int NV>
-int64_t scatterWholeMap(Engine& e, int32_t activeCount) {
+int64_t scatterWholeMap(Engine& e, Workspace& ws, int32_t activeCount) {
   constexpr int NR = panelColumns<NV>();
   constexpr int L = kLanes;
   const Geometry& g = e.g;
   const Weights& w = *e.weights;
   // Each active pixel reaches the one output pixel through at most one tap (distinct taps read
   // distinct input pixels): its tap, or -1, in `tapList`.
-  int32_t* tapOf = e.tapList;
+  int32_t* tapOf = ws.tapList;
   int64_t taps = 0;
   for (int32_t k = 0; k < activeCount; k++) {
-    const int32_t reached = collectReach(e, e.activePixels[k]);
-    tapOf[k] = reached ? e.reach[1] : -1;
+    const int32_t reached = collectReach(e, ws, e.activePixels[k]);
+    tapOf[k] = reached ? ws.reach[1] : -1;
     taps += reached;
   }
   for (int32_t group = 0; group < g.groups; group++) {
@@ -184,27 +188,27 @@ int64_t scatterWholeMap(Engine& e, int32_t activeCount) {
 
 /** Any other layer: tap-major, every tap's pairs through the tile. */
 template <int NV>
-int64_t scatterTapMajor(Engine& e, int32_t activeCount) {
+int64_t scatterTapMajor(Engine& e, Workspace& ws, int32_t activeCount) {
   const Geometry& g = e.g;
   int64_t taps = 0;
-  for (int32_t k = 0; k < activeCount; k++) taps += collectReach(e, e.activePixels[k]);
+  for (int32_t k = 0; k < activeCount; k++) taps += collectReach(e, ws, e.activePixels[k]);
   for (int32_t ky = 0; ky < g.kernelHeight; ky++) {
     for (int32_t kx = 0; kx < g.kernelWidth; kx++) {
-      const int32_t n = listTapReach(e, activeCount, ky, kx);
-      if (n > 0) scatterPairs<NV>(e, e.tapList, n, ky * g.kernelWidth + kx);
+      const int32_t n = listTapReach(e, ws, activeCount, ky, kx);
+      if (n > 0) scatterPairs<NV>(e, ws, ws.tapList, n, ky * g.kernelWidth + kx);
     }
   }
   return taps;
 }
 
 template <int NV>
-int64_t scatterAny(Engine& e, int32_t activeCount) {
+int64_t scatterAny(Engine& e, Workspace& ws, int32_t activeCount) {
   const Geometry& g = e.g;
-  if (g.outHeight * g.outWidth == 1) return scatterWholeMap<NV>(e, activeCount);
+  if (g.outHeight * g.outWidth == 1) return scatterWholeMap<NV>(e, ws, activeCount);
   if (e.kind == ConvKind::Pointwise && g.padTop == 0 && g.padLeft == 0 && g.outHeight == g.inHeight && g.outWidth == g.inWidth) {
-    return scatterPointwise<NV>(e, activeCount);
+    return scatterPointwise<NV>(e, ws, activeCount);
   }
-  return scatterTapMajor<NV>(e, activeCount);
+  return scatterTapMajor<NV>(e, ws, activeCount);
 }
 
 inline bool twoVectorPanels(const Engine& e) { return e.weights->panelWidth == panelColumns<2>(); }
@@ -234,18 +238,18 @@ void preparePanels(const Geometry& g, const float* packed, Weights& w) {
   }
 }
 
-void denseConv(Engine& e, int32_t rowStart, int32_t rowEnd) {
-  if (twoVectorPanels(e)) denseRows<2>(e, rowStart, rowEnd);
-  else denseRows<1>(e, rowStart, rowEnd);
+void denseConv(Engine& e, Workspace& ws, int32_t rowStart, int32_t rowEnd) {
+  if (twoVectorPanels(e)) denseRows<2>(e, ws, rowStart, rowEnd);
+  else denseRows<1>(e, ws, rowStart, rowEnd);
 }
 
-void recomputeTouched(Engine& e, int32_t from, int32_t to) {
-  if (twoVectorPanels(e)) recomputeList<2>(e, from, to);
-  else recomputeList<1>(e, from, to);
+void recomputeTouched(Engine& e, Workspace& ws) {
+  if (twoVectorPanels(e)) recomputeList<2>(e, ws);
+  else recomputeList<1>(e, ws);
 }
 
-int64_t scatter(Engine& e, int32_t activeCount) {
-  return twoVectorPanels(e) ? scatterAny<2>(e, activeCount) : scatterAny<1>(e, activeCount);
+int64_t scatter(Engine& e, Workspace& ws, int32_t activeCount) {
+  return twoVectorPanels(e) ? scatterAny<2>(e, ws, activeCount) : scatterAny<1>(e, ws, activeCount);
 }
 
 }  // namespace RRM_ISA

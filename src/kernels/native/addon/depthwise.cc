@@ -69,7 +69,7 @@ void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes, Act act) {
 
 }  // namespace
 
-void denseDepthwise(Engine& e, int32_t rowStart, int32_t rowEnd) {
+void denseDepthwise(Engine& e, Workspace&, int32_t rowStart, int32_t rowEnd) {
   const int32_t channels = e.g.inChannels;
   const bool activated = withActivation(e, [&](auto act) {
     for (int32_t oy = rowStart; oy < rowEnd; oy++) {
@@ -81,13 +81,13 @@ void denseDepthwise(Engine& e, int32_t rowStart, int32_t rowEnd) {
   }
 }
 
-void recomputeDepthwise(Engine& e, int32_t from, int32_t to) {
+void recomputeDepthwise(Engine& e, Workspace& ws) {
   const Geometry& g = e.g;
   const int32_t channels = g.inChannels;
   const float* weights = e.weights->depthwise;
   const bool activated = withActivation(e, [&](auto act) {
-    for (int32_t q = from; q < to; q++) {
-      const int32_t pixel = e.touchedList[q];
+    for (int32_t q = 0; q < ws.touchedCount; q++) {
+      const int32_t pixel = ws.touchedList[q];
       const int32_t oy = pixel / g.outWidth;
       const float* in = pixelOrigin(e, oy, pixel - oy * g.outWidth);
       float* out = e.projection + static_cast<int64_t>(pixel) * channels;
@@ -103,15 +103,15 @@ void recomputeDepthwise(Engine& e, int32_t from, int32_t to) {
       }
     }
   });
-  if (!activated) activate(e, e.touchedList + from, to - from);
+  if (!activated) activate(e, ws.touchedList, ws.touchedCount);
 }
 
-int64_t scatterDepthwise(Engine& e, int32_t activeCount) {
+int64_t scatterDepthwise(Engine& e, Workspace& ws, int32_t activeCount) {
   const int32_t channels = e.g.inChannels;
   const float* weights = e.weights->depthwise;
   int64_t taps = 0;
   for (int32_t k = 0; k < activeCount; k++) {
-    const int32_t reached = collectReach(e, e.activePixels[k]);
+    const int32_t reached = collectReach(e, ws, e.activePixels[k]);
     taps += reached;
     const float* delta = e.deltas + static_cast<int64_t>(k) * channels;
     // The delta stays in a register across the pixel's taps: a tap costs a load of P and of W and a store.
@@ -119,8 +119,8 @@ int64_t scatterDepthwise(Engine& e, int32_t activeCount) {
       const int lanes = std::min(L, channels - c);
       const Vec d = loadLanes(delta + c, lanes);
       for (int32_t r = 0; r < reached; r++) {
-        float* out = e.projection + static_cast<int64_t>(e.reach[2 * r]) * channels + c;
-        const float* w = weights + static_cast<int64_t>(e.reach[2 * r + 1]) * channels + c;
+        float* out = e.projection + static_cast<int64_t>(ws.reach[2 * r]) * channels + c;
+        const float* w = weights + static_cast<int64_t>(ws.reach[2 * r + 1]) * channels + c;
         storeLanes(out, madd(d, loadLanes(w, lanes), loadLanes(out, lanes)), lanes);
       }
     }

@@ -53,6 +53,28 @@ struct Weights {
 /** Slots of the Int32Array JavaScript reads after each call (no N-API call needed to read them). */
 enum Status : int32_t { TouchedCount = 0, DeltasNonFinite = 1, StatusSlots = 4 };
 
+/**
+ * What one thread works with in a sparse update: the output rows it owns (every contribution to
+ * them is its own, so two threads never write one pixel), its touched list and its scratch. A
+ * one-thread update has one workspace owning every row.
+ */
+struct Workspace {
+  int32_t rowStart, rowEnd;
+  int32_t* touchedList;
+  int32_t touchedCount;
+  /** (output pixel, tap) pairs of one input pixel: 2·taps slots. */
+  int32_t* reach;
+  /** (active index, output pixel) pairs of one tap: 2·max(inPixels, outPixels) slots. */
+  int32_t* tapList;
+  /** Absorbs the writes of a short tile's padding rows (a panel of floats). */
+  float* spillRow;
+
+  bool owns(int32_t outPixel, int32_t outWidth) const {
+    const int32_t row = outPixel / outWidth;
+    return row >= rowStart && row < rowEnd;
+  }
+};
+
 struct Engine {
   uint32_t magic;
   Geometry g;
@@ -63,8 +85,10 @@ struct Engine {
   int32_t taps, inPerGroup, outPerGroup;
   const KernelTable* kernels;
   const Weights* weights;
-  /** 1, or 2 to share dense convs and recomputes with the helper thread (threads.h). */
+  /** 1, or 2 to split steps with the helper thread (steps.h). */
   int32_t threads;
+  /** With 2 threads, steps with less work than this many multiply-adds (or detection floats) stay on one thread. */
+  double minSplitWork;
   /** Ĩ with a zero border wide enough for every tap: `[paddedHeight, paddedWidth, inChannels]`. */
   float* integrated;
   float* projection;
@@ -77,15 +101,13 @@ struct Engine {
   float* deltas;
   /** One byte per output pixel: set while it is in the touched list. */
   uint8_t* touchedMarks;
+  /** The touched output pixels of the last sparse update (the workspaces' lists, joined), `status[TouchedCount]` of them. */
   int32_t* touchedList;
   int32_t* status;
-  /** (output pixel, tap) pairs of one input pixel: 2·taps slots. */
-  int32_t* reach;
-  /** (active index, output pixel) pairs of one tap: 2·inPixels slots. */
-  int32_t* tapList;
-  /** Rows that pad a short tile: `zeroRow` reads as zeros (inChannels), `spillRow` absorbs writes (outChannels). */
+  /** Padding rows of a short tile read this: zeros, inChannels of them. */
   float* zeroRow;
-  float* spillRow;
+  /** One per thread; the first's touched list is `touchedList`. Dense convs use the first's spill row. */
+  Workspace parts[2];
 };
 
 }  // namespace rrm

@@ -114,10 +114,13 @@ EngineLayout engineLayout(const Weights& weights, const Geometry& g) {
   layout.deltas = sections.add(static_cast<size_t>(inPixels * g.inChannels + kSlackFloats) * f);
   layout.touchedMarks = sections.add(static_cast<size_t>(outPixels));
   layout.touchedList = sections.add(static_cast<size_t>(outPixels) * i);
-  layout.reach = sections.add(static_cast<size_t>(2 * taps) * i);
-  layout.tapList = sections.add(static_cast<size_t>(2 * std::max(inPixels, outPixels)) * i);
+  layout.secondTouchedList = sections.add(static_cast<size_t>(outPixels) * i);
   layout.zeroRow = sections.add(static_cast<size_t>(g.inChannels + kSlackFloats) * f);
-  layout.spillRow = sections.add(static_cast<size_t>(weights.panelWidth + kSlackFloats) * f);
+  for (int part = 0; part < 2; part++) {
+    layout.reach[part] = sections.add(static_cast<size_t>(2 * taps) * i);
+    layout.tapList[part] = sections.add(static_cast<size_t>(2 * std::max(inPixels, outPixels)) * i);
+    layout.spillRow[part] = sections.add(static_cast<size_t>(weights.panelWidth + kSlackFloats) * f);
+  }
   layout.bytes = sections.end();
   return layout;
 }
@@ -137,6 +140,7 @@ void buildEngine(const Weights& weights, const Geometry& g, const EngineLayout& 
   e.kernels = weights.kernels;
   e.weights = &weights;
   e.threads = 1;
+  e.minSplitWork = 0;
   const auto floats = [block](size_t offset) { return reinterpret_cast<float*>(block + offset); };
   const auto ints = [block](size_t offset) { return reinterpret_cast<int32_t*>(block + offset); };
   e.status = ints(layout.status);
@@ -148,10 +152,17 @@ void buildEngine(const Weights& weights, const Geometry& g, const EngineLayout& 
   e.deltas = floats(layout.deltas);
   e.touchedMarks = reinterpret_cast<uint8_t*>(block + layout.touchedMarks);
   e.touchedList = ints(layout.touchedList);
-  e.reach = ints(layout.reach);
-  e.tapList = ints(layout.tapList);
   e.zeroRow = floats(layout.zeroRow);
-  e.spillRow = floats(layout.spillRow);
+  for (int part = 0; part < 2; part++) {
+    Workspace& ws = e.parts[part];
+    ws.rowStart = 0;
+    ws.rowEnd = g.outHeight;
+    ws.touchedList = ints(part == 0 ? layout.touchedList : layout.secondTouchedList);
+    ws.touchedCount = 0;
+    ws.reach = ints(layout.reach[part]);
+    ws.tapList = ints(layout.tapList[part]);
+    ws.spillRow = floats(layout.spillRow[part]);
+  }
   for (int32_t ky = 0; ky < g.kernelHeight; ky++) {
     for (int32_t kx = 0; kx < g.kernelWidth; kx++) {
       e.tapOffsets[ky * g.kernelWidth + kx] = (ky * g.dilationH * layout.paddedWidth + kx * g.dilationW) * g.inChannels;

@@ -33,7 +33,9 @@ void buildWeights(const KernelTable& table, const Geometry& g, const WeightsLayo
 struct EngineLayout {
   size_t bytes;
   int32_t paddedHeight, paddedWidth;
-  size_t status, integrated, projection, output, tapOffsets, activePixels, deltas, touchedMarks, touchedList, reach, tapList, zeroRow, spillRow;
+  size_t status, integrated, projection, output, tapOffsets, activePixels, deltas, touchedMarks, touchedList, zeroRow;
+  /** Per workspace (thread): its touched list (the first's is `touchedList`), reach, tap list and spill row. */
+  size_t secondTouchedList, reach[2], tapList[2], spillRow[2];
 };
 EngineLayout engineLayout(const Weights& weights, const Geometry& g);
 void buildEngine(const Weights& weights, const Geometry& g, const EngineLayout& layout, char* block, ActivationKind activation, float leakyAlpha);

@@ -13,11 +13,11 @@ inline int32_t divideByStride(int32_t value, int32_t stride) {
 }
 }  // namespace
 
-int32_t collectReach(Engine& e, int32_t pixel) {
+int32_t collectReach(Engine& e, Workspace& ws, int32_t pixel) {
   const Geometry& g = e.g;
   const int32_t iy = pixel / g.inWidth;
   const int32_t ix = pixel - iy * g.inWidth;
-  int32_t touchedCount = e.status[TouchedCount];
+  int32_t touchedCount = ws.touchedCount;
   int32_t count = 0;
   // Without dilation only every stride-th tap reaches an output pixel: start at the first and step
   // by the stride (a strided stem's 3x3 kernel tries 2.25 taps per pixel on average, not 9).
@@ -30,6 +30,9 @@ int32_t collectReach(Engine& e, int32_t pixel) {
     if (yNum < 0) break;
     const int32_t oy = divideByStride(yNum, g.strideH);
     if (oy * g.strideH != yNum || oy >= g.outHeight) continue;
+    // Output rows come in decreasing order: once above the workspace's rows, the rest are too.
+    if (oy >= ws.rowEnd) continue;
+    if (oy < ws.rowStart) break;
     for (int32_t kx = kxFirst; kx < g.kernelWidth; kx += kxStep) {
       const int32_t xNum = ix + g.padLeft - kx * g.dilationW;
       if (xNum < 0) break;
@@ -38,18 +41,18 @@ int32_t collectReach(Engine& e, int32_t pixel) {
       const int32_t outPixel = oy * g.outWidth + ox;
       if (!e.touchedMarks[outPixel]) {
         e.touchedMarks[outPixel] = 1;
-        e.touchedList[touchedCount++] = outPixel;
+        ws.touchedList[touchedCount++] = outPixel;
       }
-      e.reach[2 * count] = outPixel;
-      e.reach[2 * count + 1] = ky * g.kernelWidth + kx;
+      ws.reach[2 * count] = outPixel;
+      ws.reach[2 * count + 1] = ky * g.kernelWidth + kx;
       count++;
     }
   }
-  e.status[TouchedCount] = touchedCount;
+  ws.touchedCount = touchedCount;
   return count;
 }
 
-int32_t listTapReach(Engine& e, int32_t activeCount, int32_t ky, int32_t kx) {
+int32_t listTapReach(Engine& e, Workspace& ws, int32_t activeCount, int32_t ky, int32_t kx) {
   const Geometry& g = e.g;
   const int32_t yShift = g.padTop - ky * g.dilationH;
   const int32_t xShift = g.padLeft - kx * g.dilationW;
@@ -62,17 +65,17 @@ int32_t listTapReach(Engine& e, int32_t activeCount, int32_t ky, int32_t kx) {
     if (yNum < 0 || xNum < 0) continue;
     const int32_t oy = divideByStride(yNum, g.strideH);
     const int32_t ox = divideByStride(xNum, g.strideW);
-    if (oy * g.strideH != yNum || oy >= g.outHeight || ox * g.strideW != xNum || ox >= g.outWidth) continue;
-    e.tapList[2 * n] = k;
-    e.tapList[2 * n + 1] = oy * g.outWidth + ox;
+    if (oy * g.strideH != yNum || oy < ws.rowStart || oy >= ws.rowEnd || ox * g.strideW != xNum || ox >= g.outWidth) continue;
+    ws.tapList[2 * n] = k;
+    ws.tapList[2 * n + 1] = oy * g.outWidth + ox;
     n++;
   }
   return n;
 }
 
-int32_t markTouched(Engine& e, int32_t activeCount) {
-  for (int32_t k = 0; k < activeCount; k++) collectReach(e, e.activePixels[k]);
-  return e.status[TouchedCount];
+int32_t markTouched(Engine& e, Workspace& ws, int32_t activeCount) {
+  for (int32_t k = 0; k < activeCount; k++) collectReach(e, ws, e.activePixels[k]);
+  return ws.touchedCount;
 }
 
 void clearTouched(Engine& e) {

@@ -7,18 +7,18 @@ namespace RRM_ISA {
 
 namespace {
 
-void denseAny(Engine& e, int32_t rowStart, int32_t rowEnd) {
-  if (e.kind == ConvKind::Depthwise) denseDepthwise(e, rowStart, rowEnd);
-  else denseConv(e, rowStart, rowEnd);
+void denseAny(Engine& e, Workspace& ws, int32_t rowStart, int32_t rowEnd) {
+  if (e.kind == ConvKind::Depthwise) denseDepthwise(e, ws, rowStart, rowEnd);
+  else denseConv(e, ws, rowStart, rowEnd);
 }
 
-void recomputeAny(Engine& e, int32_t from, int32_t to) {
-  if (e.kind == ConvKind::Depthwise) recomputeDepthwise(e, from, to);
-  else recomputeTouched(e, from, to);
+void recomputeAny(Engine& e, Workspace& ws) {
+  if (e.kind == ConvKind::Depthwise) recomputeDepthwise(e, ws);
+  else recomputeTouched(e, ws);
 }
 
-int64_t scatterAny(Engine& e, int32_t activeCount) {
-  return e.kind == ConvKind::Depthwise ? scatterDepthwise(e, activeCount) : scatter(e, activeCount);
+int64_t scatterAny(Engine& e, Workspace& ws, int32_t activeCount) {
+  return e.kind == ConvKind::Depthwise ? scatterDepthwise(e, ws, activeCount) : scatter(e, ws, activeCount);
 }
 
 #define RRM_STRINGIFY_NAME(name) #name
