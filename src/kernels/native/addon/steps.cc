@@ -23,8 +23,10 @@ constexpr double kDetectWorkPerFloat = 8;
 constexpr auto kSpin = std::chrono::microseconds(300);
 
 /**
- * One helper thread for the process, started on first use. It takes one job at a time; a caller
- * that finds it busy (another JavaScript thread's engine) runs both parts itself.
+ * One helper thread for the process, started on first use. A job has two parts; each thread claims
+ * parts until none is left, so when the helper is slow to wake (another process holds the core)
+ * the caller simply does both, never waiting for a thread that has not started. A caller that finds
+ * the helper busy with another engine's job (another JavaScript thread) runs both parts itself.
  */
 class Helper {
  public:
@@ -33,7 +35,7 @@ class Helper {
     return *helper;
   }
 
-  /** Runs part(0) on the calling thread and part(1) on the helper, and returns when both are done. */
+  /** Runs part(0) and part(1), on this thread and the helper, and returns when both are done. */
   template <typename Part>
   void both(Part& part) {
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
@@ -42,20 +44,30 @@ class Helper {
       part(1);
       return;
     }
-    job_ = [](void* context) { (*static_cast<Part*>(context))(1); };
+    job_ = [](void* context, int32_t index) { (*static_cast<Part*>(context))(index); };
     context_ = &part;
-    const uint64_t ticket = posted_.load(std::memory_order_relaxed) + 1;
+    finished_.store(0, std::memory_order_relaxed);
+    next_.store(0, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lock(sleep_);
-      posted_.store(ticket, std::memory_order_release);
+      posted_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_one();
-    part(0);
-    while (done_.load(std::memory_order_acquire) != ticket) std::this_thread::yield();
+    claimParts();
+    // Only a part the helper claimed can still be running.
+    while (finished_.load(std::memory_order_acquire) < 2) std::this_thread::yield();
   }
 
  private:
   Helper() { std::thread([this] { loop(); }).detach(); }
+
+  /** Runs unclaimed parts of the current job until there are none. */
+  void claimParts() {
+    for (int32_t index; (index = next_.fetch_add(1, std::memory_order_acq_rel)) < 2;) {
+      job_(context_, index);
+      finished_.fetch_add(1, std::memory_order_release);
+    }
+  }
 
   void loop() {
     uint64_t seen = 0;
@@ -68,8 +80,7 @@ class Helper {
         wake_.wait(lock, [&] { return posted_.load(std::memory_order_acquire) != seen; });
       }
       seen = posted_.load(std::memory_order_acquire);
-      job_(context_);
-      done_.store(seen, std::memory_order_release);
+      claimParts();
     }
   }
 
@@ -77,8 +88,10 @@ class Helper {
   std::mutex sleep_;
   std::condition_variable wake_;
   std::atomic<uint64_t> posted_{0};
-  std::atomic<uint64_t> done_{0};
-  void (*job_)(void*) = nullptr;
+  /** The next part to claim (2 or more: none left) and how many parts have finished. */
+  std::atomic<int32_t> next_{2};
+  std::atomic<int32_t> finished_{2};
+  void (*job_)(void*, int32_t) = nullptr;
   void* context_ = nullptr;
 };
 
