@@ -91,7 +91,8 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
         width,
         channels,
         passStats(name, 'toTensor', comparable ? changedCount / (width * height) : 1, !comparable, started),
-        comparable ? { since: since!, pixels: changed!.slice(0, changedCount) } : undefined,
+        // Inside a fused operator the list is read before the next frame overwrites it: no copy.
+        comparable ? { since: since!, pixels: emission.fused ? changed!.subarray(0, changedCount) : changed!.slice(0, changedCount) } : undefined,
       );
     },
   );
