@@ -23,3 +23,4 @@ export {
   boxesMatch, detectionAgreement, DETECTION_AGREEMENT, knownDecoder, type DetectionAgreement, type DetectionDecoder, type FrameDetectionComparison,
 } from './detections.js';
 export type { FrameFit } from './preprocess.js';
+export { tuneThresholds, detectionsJudge, macFraction, DEFAULT_TUNE_LADDER, type TuneOptions, type TuneResult, type TunedLayer, type Judge, type Verdict } from './tune.js';

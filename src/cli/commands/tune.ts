@@ -9,11 +9,12 @@
 import { writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { from, lastValueFrom, take, toArray } from 'rxjs';
+import { DETECTION_AGREEMENT, knownDecoder } from '../../model/detections.js';
 import type { KernelBackend } from '../../kernels/backend.js';
-import { detectionAgreement, DETECTION_AGREEMENT, knownDecoder, type DetectionDecoder } from '../../model/detections.js';
 import type { ModelOperatorOptions, ModelOutput } from '../../model/executor.js';
 import { loadOnnx, type OnnxModel } from '../../model/model.js';
 import type { FeatureMap } from '../../types.js';
+import { DEFAULT_TUNE_LADDER, detectionsJudge, macFraction, tuneThresholds, type Judge } from '../../model/tune.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { openInput } from '../input.js';
@@ -43,16 +44,6 @@ const TUNE_OPTIONS = {
   ladder: { type: 'string' },
 } as const;
 
-const DEFAULT_LADDER = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2];
-
-/** How a trial run compares with the dense path, and whether that is acceptable. */
-interface Verdict {
-  readonly acceptable: boolean;
-  /** One line for the log. */
-  readonly text: string;
-  readonly macFraction: number;
-}
-
 export async function tuneCommand(args: string[]): Promise<void> {
   const values = parseCommandArgs('tune', args, TUNE_OPTIONS, TUNE_USAGE);
   if (!values) return;
@@ -67,13 +58,14 @@ export async function tuneCommand(args: string[]): Promise<void> {
   if (metric === 'deviation' && bound === undefined) throw new UsageError('--max-deviation is required with --metric deviation: the largest output deviation from the dense path to accept');
   const frameCount = optionalNumber(values, 'frames', (n) => Number.isInteger(n) && n >= 4, 'a whole number >= 4') ?? 60;
   const holdout = optionalNumber(values, 'holdout', (n) => n > 0 && n < 1, 'a fraction between 0 and 1') ?? 0.3;
-  const ladder = values.ladder ? String(values.ladder).split(',').map(Number) : DEFAULT_LADDER;
+  const ladder = values.ladder ? String(values.ladder).split(',').map(Number) : DEFAULT_TUNE_LADDER;
   if (ladder.some((t) => !(t > 0) || !Number.isFinite(t)) || ladder.some((t, i) => i > 0 && t <= ladder[i - 1]!)) throw new UsageError(`--ladder ${String(values.ladder)}: expected increasing positive thresholds`);
   const thresholdMode = thresholdModeOption(values) ?? 'absolute';
   const outputNames = values.outputs ? String(values.outputs).split(',') : (decoder?.scoreOutputs ?? model.outputs.map((o) => o.name));
   const missing = outputNames.filter((name) => !model.outputs.some((o) => o.name === name));
   if (missing.length) throw new UsageError(`--outputs: the model has no output ${missing.join(', ')} (it has ${model.outputs.map((o) => o.name).join(', ')})`);
   const backend = backendOption(values);
+  const runAll = runAllOn(model, backend);
   const input = await openInput(inputSpec, inputOptions(values));
   const maps = await lastValueFrom(input.frames.pipe(take(frameCount), model.preprocess(preprocessOptions(values)), toArray()));
   const heldOutCount = Math.max(1, Math.round(maps.length * holdout));
@@ -81,50 +73,32 @@ export async function tuneCommand(args: string[]): Promise<void> {
   const heldOut = maps.slice(maps.length - heldOutCount);
   if (calibration.length < 2) throw new UsageError(`--input ${inputSpec}: ${maps.length} frames leave ${calibration.length} to calibrate on; at least 2 are needed (more --frames, or less --holdout)`);
 
-  const judge = (outputs: ModelOutput[], reference: ModelOutput[]): Verdict => {
-    const macFraction = macFractionOf(outputs.slice(1));
-    if (metric === 'detections') return detectionsVerdict(decoder!, outputs, reference, macFraction);
-    let deviation = 0;
-    outputs.forEach((output, i) => {
-      const byOutput = deviationByOutput(output, reference[i]!);
-      for (const name of outputNames) deviation = Math.max(deviation, byOutput[name]!);
-    });
-    return { acceptable: deviation <= bound!, text: `max deviation of ${outputNames.join(', ')} ${deviation.toExponential(2)} (bound ${bound})`, macFraction };
-  };
-  const calibrationReference = await runAll(model, calibration, { keyframeEvery: 1, backend });
-  const referenceFaces = decoder ? calibrationReference.reduce((n, output) => n + decoder.detect(output).length, 0) : 0;
+  const judge: Judge =
+    metric === 'detections'
+      ? detectionsJudge(decoder!)
+      : (outputs, reference) => {
+          let deviation = 0;
+          outputs.forEach((output, i) => {
+            const byOutput = deviationByOutput(output, reference[i]!);
+            for (const name of outputNames) deviation = Math.max(deviation, byOutput[name]!);
+          });
+          return { acceptable: deviation <= bound!, text: `max deviation of ${outputNames.join(', ')} ${deviation.toExponential(2)} (bound ${bound})` };
+        };
+  const target = metric === 'detections' ? `detections agree with the dense path (${decoder!.name})` : `max deviation of ${outputNames.join(', ')} <= ${bound}`;
+  console.log(`tuning ${model.layers.length} layers on ${calibration.length} calibration frames, ${heldOut.length} held out (${thresholdMode} thresholds): ${target}`);
+  const referenceFaces = decoder ? (await runAll(calibration, { keyframeEvery: 1 })).reduce((n, output) => n + decoder.detect(output).length, 0) : 0;
   if (metric === 'detections' && referenceFaces === 0) {
     console.log(`warning: the dense path detects nothing in the ${calibration.length} calibration frames, so every threshold keeps "the same" detections: calibrate on frames with faces (--start, --frames)`);
   }
-  const trial = async (thresholds: Record<string, number>) => judge(await runAll(model, calibration, { thresholds, thresholdMode, backend }), calibrationReference);
-
-  const target = metric === 'detections' ? `detections agree with the dense path (${decoder!.name})` : `max deviation of ${outputNames.join(', ')} <= ${bound}`;
-  console.log(`tuning ${model.layers.length} layers on ${calibration.length} calibration frames, ${heldOut.length} held out (${thresholdMode} thresholds): ${target}`);
-  const thresholds: Record<string, number> = {};
-  let current = await trial(thresholds);
-  console.log(`  exact (τ = 0): ${percent(current.macFraction)} of dense multiply-adds; ${current.text}`);
   const bar = progressBar(model.layers.length * ladder.length);
-  const log: string[] = [];
-  let done = 0;
-  for (const layer of model.layers) {
-    let tried = 0;
-    for (const tau of ladder) {
-      tried++;
-      const verdict = await trial({ ...thresholds, [layer]: tau });
-      bar.update(++done, { layer });
-      if (!verdict.acceptable) break;
-      thresholds[layer] = tau;
-      current = verdict;
-    }
-    // The rest of this layer's ladder is skipped: count it as done, so the estimate stays honest.
-    done += ladder.length - tried;
-    bar.update(done, { layer });
-    log.push(`  ${layer.padEnd(28)} τ = ${String(thresholds[layer] ?? 0).padEnd(6)} -> ${percent(current.macFraction)} of dense multiply-adds`);
-  }
+  const result = await tuneThresholds(model, calibration, { judge, ladder, thresholdMode, backend, onTrial: (done, _total, layer) => bar.update(done, { layer }) });
   bar.stop();
-  console.log(log.join('\n'));
-  const heldOutVerdict = judge(await runAll(model, heldOut, { thresholds, thresholdMode, backend }), await runAll(model, heldOut, { keyframeEvery: 1, backend }));
-  console.log(`calibration (${calibration.length} frames): ${percent(current.macFraction)} of dense multiply-adds; ${current.text}`);
+  const { thresholds, exact, tuned } = result;
+  console.log(`  exact (τ = 0): ${percent(exact.macFraction)} of dense multiply-adds; ${exact.text}`);
+  console.log(result.layers.map((l) => `  ${l.layer.padEnd(28)} τ = ${String(l.threshold).padEnd(6)} -> ${percent(l.macFraction)} of dense multiply-adds`).join('\n'));
+  const heldOutOutputs = await runAll(heldOut, { thresholds, thresholdMode });
+  const heldOutVerdict = { ...judge(heldOutOutputs, await runAll(heldOut, { keyframeEvery: 1 })), macFraction: macFraction(heldOutOutputs.slice(1)) };
+  console.log(`calibration (${calibration.length} frames): ${percent(tuned.macFraction)} of dense multiply-adds; ${tuned.text}`);
   console.log(`held out    (${heldOut.length} frames): ${percent(heldOutVerdict.macFraction)} of dense multiply-adds; ${heldOutVerdict.text}${heldOutVerdict.acceptable ? '' : '  <- NOT within the target: calibrate on more, or more varied, frames'}`);
   await writeFile(
     out,
@@ -133,7 +107,7 @@ export async function tuneCommand(args: string[]): Promise<void> {
         metric,
         ...(metric === 'deviation' ? { maxDeviation: bound, outputs: outputNames } : { decoder: decoder!.name }),
         thresholdMode,
-        calibration: { frames: calibration.length, ...(decoder ? { detections: referenceFaces } : {}), macFraction: current.macFraction, result: current.text },
+        calibration: { frames: calibration.length, ...(decoder ? { detections: referenceFaces } : {}), macFraction: tuned.macFraction, result: tuned.text },
         heldOut: { frames: heldOut.length, macFraction: heldOutVerdict.macFraction, acceptable: heldOutVerdict.acceptable, result: heldOutVerdict.text },
         thresholds,
       },
@@ -142,27 +116,6 @@ export async function tuneCommand(args: string[]): Promise<void> {
     ),
   );
   console.log(`thresholds: ${out} (for rx-rrm run --thresholds ${out})`);
-}
-
-function detectionsVerdict(decoder: DetectionDecoder, outputs: ModelOutput[], reference: ModelOutput[], macFraction: number): Verdict {
-  const agreement = detectionAgreement(outputs.map((output, i) => decoder.compare(output, reference[i]!)));
-  const text =
-    `${agreement.frames - agreement.framesDisagreeing}/${agreement.frames} frames with the same faces, ` +
-    `p99 face-score deviation ${agreement.p99FaceDeviation.toFixed(4)}, p99 score deviation ${agreement.p99Deviation.toFixed(4)}`;
-  return { acceptable: agreement.agree, text, macFraction };
-}
-
-/** Multiply-adds done over dense, over the frames given. */
-function macFractionOf(outputs: readonly ModelOutput[]): number {
-  let macs = 0;
-  let denseMacs = 0;
-  for (const output of outputs) {
-    for (const s of output.stats) {
-      macs += s.macs;
-      denseMacs += s.denseMacs;
-    }
-  }
-  return denseMacs > 0 ? macs / denseMacs : NaN;
 }
 
 function percent(fraction: number): string {
@@ -180,6 +133,8 @@ function progressBar(total: number): { update(value: number, payload: { layer: s
   return { update: (value, payload) => bar.update(value, payload), stop: () => bar.stop() };
 }
 
-function runAll(model: OnnxModel, maps: FeatureMap[], options: ModelOperatorOptions & { backend: KernelBackend }): Promise<ModelOutput[]> {
-  return lastValueFrom(from(maps).pipe(model.operator(options), toArray()));
+/** The model over `maps` on the chosen backend. */
+function runAllOn(model: OnnxModel, backend: KernelBackend) {
+  return (maps: readonly FeatureMap[], options: ModelOperatorOptions): Promise<ModelOutput[]> =>
+    lastValueFrom(from(maps).pipe(model.operator({ ...options, backend }), toArray()));
 }
