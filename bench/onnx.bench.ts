@@ -29,19 +29,18 @@
  */
 import { firstValueFrom, from, ignoreElements, tap, toArray } from 'rxjs';
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { KernelBackend } from '../src/kernels/backend.js';
 import { createNativeBackend, nativeKernelStatus } from '../src/kernels/native/native-backend.js';
 import { detectionAgreement, detectionsJudge, knownDecoder, loadOnnx, tuneThresholds, type DetectionAgreement, type DetectionDecoder, type FrameDetectionComparison, type ModelOutput, type ModelPipelineOptions, type OnnxModel, THRESHOLD_MODES, type ThresholdMode } from '../src/model/index.js';
 import type { Frame } from '../src/types.js';
 import { readFrames } from '../test/helpers/onnx-video.js';
+import { modelPath, SHARED_DATA, videoPath } from '../test/helpers/shared-data.js';
 import { median, percentile, printTable } from './harness.js';
 
-const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data');
-const MODEL = resolve(DATA, 'models/ultraface-slim-320.onnx');
-const VIDEOS = resolve(DATA, 'videos');
+const MODEL = modelPath('ultraface-slim-320.onnx');
+const VIDEOS = videoPath('');
 const LADDER = [0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1];
 const ROUNDS = Math.max(1, Number(process.env.ONNX_BENCH_ROUNDS ?? 5));
 const MAX_FRAMES = Number(process.env.ONNX_BENCH_FRAMES ?? Infinity);
@@ -200,7 +199,7 @@ export async function run(): Promise<void> {
   const wanted = process.env.ONNX_BENCH_CLIPS?.split(',');
   const selected = wanted ? clips.filter((c) => wanted.some((w) => c.includes(w))) : clips;
   if (!existsSync(MODEL) || selected.length === 0) {
-    console.log(`skipped: the UltraFace model or the clips are absent (${DATA})`);
+    console.log(`skipped: the UltraFace model or the clips are absent (${SHARED_DATA})`);
     return;
   }
   const native = nativeKernelStatus();
