@@ -89,14 +89,15 @@ void recomputeList(Engine& e, Workspace& ws) {
  * time (they reach distinct output pixels: a tap maps input pixels one to one). A short last tile
  * pads with the zero row into the spill row.
  */
-template <int NV>
-void scatterPairs(Engine& e, Workspace& ws, const int32_t* pairs, int32_t n, int32_t tap) {
+template <int NV, typename Act = NoOutput>
+void scatterPairs(Engine& e, Workspace& ws, const int32_t* pairs, int32_t n, int32_t tap, Act act = {}) {
   constexpr int MR = tileRows<NV>();
   constexpr int NR = panelColumns<NV>();
   const Geometry& g = e.g;
   const Weights& w = *e.weights;
   const float* rows[MR];
   float* outs[MR];
+  float* activated[MR];
   for (int32_t q = 0; q < n; q += MR) {
     const int32_t count = std::min<int32_t>(MR, n - q);
     for (int32_t group = 0; group < g.groups; group++) {
@@ -106,17 +107,22 @@ void scatterPairs(Engine& e, Workspace& ws, const int32_t* pairs, int32_t n, int
       for (int32_t block = 0; block < w.blocksPerGroup; block++) {
         const int32_t channel = group * e.outPerGroup + block * NR;
         for (int i = 0; i < MR; i++) {
-          outs[i] = i < count ? e.projection + static_cast<int64_t>(pairs[2 * (q + i) + 1]) * g.outChannels + channel : ws.spillRow;
+          const int64_t offset = static_cast<int64_t>(pairs[2 * (q + i) + 1]) * g.outChannels + channel;
+          outs[i] = i < count ? e.projection + offset : ws.spillRow;
+          activated[i] = i < count ? e.output + offset : ws.spillRow;
         }
         const float* panel = w.panels + (static_cast<int64_t>(group) * w.blocksPerGroup + block) * w.panelFloats +
                              static_cast<int64_t>(tap) * e.inPerGroup * NR;
-        multiplyTile<MR, NV>(rows, nullptr, 1, e.inPerGroup, panel, outs, nullptr, std::min<int32_t>(NR, e.outPerGroup - block * NR));
+        multiplyTile<MR, NV>(rows, nullptr, 1, e.inPerGroup, panel, outs, nullptr, std::min<int32_t>(NR, e.outPerGroup - block * NR), activated, act);
       }
     }
   }
 }
 
-/** A 1x1 conv on the same grid: each active pixel reaches its own output pixel only. */
+/**
+ * A 1x1 conv on the same grid: each active pixel reaches its own output pixel only, through one
+ * tap, so the tile holds each pixel's final P and stores f(P) with it.
+ */
 template <int NV>
 int64_t scatterPointwise(Engine& e, Workspace& ws, int32_t activeCount) {
   // (active index, output pixel) pairs of the workspace's rows, as one tap's list; they are touched.
@@ -131,8 +137,10 @@ int64_t scatterPointwise(Engine& e, Workspace& ws, int32_t activeCount) {
     e.touchedMarks[pixel] = 1;
     n++;
   }
+  const int32_t first = ws.touchedCount;
   ws.touchedCount += n;
-  scatterPairs<NV>(e, ws, pairs, n, 0);
+  const bool activated = withActivation(e, [&](auto act) { scatterPairs<NV>(e, ws, pairs, n, 0, act); });
+  if (!activated) activate(e, ws.touchedList + first, n);
   return n;
 }
 
@@ -204,11 +212,13 @@ int64_t scatterTapMajor(Engine& e, Workspace& ws, int32_t activeCount) {
 template <int NV>
 int64_t scatterAny(Engine& e, Workspace& ws, int32_t activeCount) {
   const Geometry& g = e.g;
-  if (g.outHeight * g.outWidth == 1) return scatterWholeMap<NV>(e, ws, activeCount);
   if (e.kind == ConvKind::Pointwise && g.padTop == 0 && g.padLeft == 0 && g.outHeight == g.inHeight && g.outWidth == g.inWidth) {
     return scatterPointwise<NV>(e, ws, activeCount);
   }
-  return scatterTapMajor<NV>(e, ws, activeCount);
+  // Several taps reach a pixel: its P is final only after all of them, so f(P) comes after.
+  const int64_t taps = g.outHeight * g.outWidth == 1 ? scatterWholeMap<NV>(e, ws, activeCount) : scatterTapMajor<NV>(e, ws, activeCount);
+  activate(e, ws.touchedList, ws.touchedCount);
+  return taps;
 }
 
 inline bool twoVectorPanels(const Engine& e) { return e.weights->panelWidth == panelColumns<2>(); }

@@ -125,6 +125,7 @@ int64_t scatterDepthwise(Engine& e, Workspace& ws, int32_t activeCount) {
       }
     }
   }
+  activate(e, ws.touchedList, ws.touchedCount);
   return taps;
 }
 

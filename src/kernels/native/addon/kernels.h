@@ -29,7 +29,7 @@ struct KernelTable {
                     int32_t maxActive, bool& nonFinite);
   /**
    * P += W·deltas at every output pixel of the workspace's rows the active pixels reach (filling
-   * its touched list); returns the (pixel, tap) pairs that reached its rows.
+   * its touched list), and output = f(P) there; returns the (pixel, tap) pairs that reached its rows.
    */
   int64_t (*scatter)(Engine& e, Workspace& ws, int32_t activeCount);
   /** output = f(P) at the listed output pixels, or everywhere when `pixels` is null. */

@@ -1,5 +1,6 @@
 // Which output pixels an input pixel reaches, and the touched list: integer bookkeeping that every
 // instruction set shares (compiled once).
+#include <algorithm>
 #include <cmath>
 
 #include "kernels.h"
@@ -74,8 +75,37 @@ int32_t listTapReach(Engine& e, Workspace& ws, int32_t activeCount, int32_t ky, 
 }
 
 int32_t markTouched(Engine& e, Workspace& ws, int32_t activeCount) {
-  for (int32_t k = 0; k < activeCount; k++) collectReach(e, ws, e.activePixels[k]);
-  return ws.touchedCount;
+  const Geometry& g = e.g;
+  if (g.dilationH != 1 || g.dilationW != 1) {
+    for (int32_t k = 0; k < activeCount; k++) collectReach(e, ws, e.activePixels[k]);
+    return ws.touchedCount;
+  }
+  // Undilated: an input pixel reaches the rectangle of output pixels whose window covers it, so the
+  // touched set needs no (pixel, tap) pairs: two row and two column bounds per pixel.
+  int32_t touchedCount = ws.touchedCount;
+  const auto firstOut = [](int32_t position, int32_t kernel, int32_t stride) {
+    const int32_t lowest = position - kernel + 1;  // the window starting here still covers `position`
+    return lowest <= 0 ? 0 : (lowest + stride - 1) / stride;
+  };
+  for (int32_t k = 0; k < activeCount; k++) {
+    const int32_t pixel = e.activePixels[k];
+    const int32_t iy = pixel / g.inWidth + g.padTop;
+    const int32_t ix = pixel - (pixel / g.inWidth) * g.inWidth + g.padLeft;
+    const int32_t oyFirst = std::max(firstOut(iy, g.kernelHeight, g.strideH), ws.rowStart);
+    const int32_t oyLast = std::min(divideByStride(iy, g.strideH), std::min(g.outHeight, ws.rowEnd) - 1);
+    const int32_t oxFirst = firstOut(ix, g.kernelWidth, g.strideW);
+    const int32_t oxLast = std::min(divideByStride(ix, g.strideW), g.outWidth - 1);
+    for (int32_t oy = oyFirst; oy <= oyLast; oy++) {
+      for (int32_t ox = oxFirst; ox <= oxLast; ox++) {
+        const int32_t outPixel = oy * g.outWidth + ox;
+        if (e.touchedMarks[outPixel]) continue;
+        e.touchedMarks[outPixel] = 1;
+        ws.touchedList[touchedCount++] = outPixel;
+      }
+    }
+  }
+  ws.touchedCount = touchedCount;
+  return touchedCount;
 }
 
 void clearTouched(Engine& e) {

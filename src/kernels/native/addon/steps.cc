@@ -198,8 +198,7 @@ double sparseUpdate(Engine& e, int32_t activeCount, bool recompute) {
       macs[part] = markTouched(e, ws, activeCount) * pixelMacs(e);
       k.recomputeTouched(e, ws);  // activates as it recomputes
     } else {
-      macs[part] = static_cast<double>(k.scatter(e, ws, activeCount)) * g.inChannels * e.outPerGroup;
-      k.activate(e, ws.touchedList, ws.touchedCount);
+      macs[part] = static_cast<double>(k.scatter(e, ws, activeCount)) * g.inChannels * e.outPerGroup;  // activates too
     }
   });
   joinTouched(e);
