@@ -92,7 +92,7 @@ async function onnxruntimePass(session: ort.InferenceSession, frames: readonly F
 }
 
 /** One rx-rrm pass (a fresh subscription, as a user starts a clip); `onOutput` sees each frame's outputs. */
-async function rrmPass(model: OnnxModel, frames: readonly Frame[], options: ModelPipelineOptions, onOutput?: (output: ModelOutput) => void): Promise<Pass> {
+async function rrmPass(model: OnnxModel, frames: readonly Frame[], options: ModelPipelineOptions, onOutput?: (output: ModelOutput, ms: number) => void): Promise<Pass> {
   const frameMs: number[] = [];
   let t0 = 0;
   const started = performance.now();
@@ -101,8 +101,9 @@ async function rrmPass(model: OnnxModel, frames: readonly Frame[], options: Mode
       tap(() => (t0 = performance.now())),
       model.pipeline({ preprocess: PREPROCESS, ...options }),
       tap((output) => {
-        frameMs.push(performance.now() - t0);
-        onOutput?.(output);
+        const ms = performance.now() - t0;
+        frameMs.push(ms);
+        onOutput?.(output, ms);
       }),
       ignoreElements(),
     ),
@@ -213,6 +214,7 @@ export async function run(): Promise<void> {
   const ort2 = await onnxruntimeSession(2);
   const summary: string[][] = [];
   const details: string[][] = [];
+  const profiles: string[] = [];
   for (const clip of selected) {
     const frames = (await readFrames(resolve(VIDEOS, clip), MAX_FRAMES, { width: WIDTH, height: HEIGHT })).slice(0, MAX_FRAMES);
     const reference: ModelOutput[] = [];
@@ -238,6 +240,7 @@ export async function run(): Promise<void> {
       { label: 'rx-rrm τ*', threads: 2, run: (n) => rrmPass(model, frames.slice(0, n), { ...tauOptions, backend: twoThreads }) },
     ];
     const timed = await timeRounds(contenders);
+    profiles.push(await slowestFrame(clip, model, frames, { ...tauOptions, backend: oneThread }));
     // The baseline's sanity check: a bare loop of session.run over ready tensors, no preprocessing.
     const tensors = frames.map(nchwInput);
     const bareStarted = performance.now();
@@ -282,6 +285,21 @@ export async function run(): Promise<void> {
   );
   console.log('\nEvery contender: fps over the clip, whole-clip ratio against onnxruntime on as many threads, per-frame median ms and its ratio, p99 ms\n');
   printTable(['clip', 'contender', 'fps', 'whole clip', 'median ms', 'per frame', 'p99 ms'], details);
+  console.log('\nWhere the time goes: the slowest frame of a pass at τ* (1 thread), its most expensive layers\n');
+  console.log(profiles.join('\n\n'));
   await ort1.release();
   await ort2.release();
+}
+
+/** One more pass at τ*, and the slowest frame's per-layer times (the layers' own stats). */
+async function slowestFrame(clip: string, model: OnnxModel, frames: readonly Frame[], options: ModelPipelineOptions): Promise<string> {
+  let slowest: { ms: number; output: ModelOutput } | undefined;
+  await rrmPass(model, frames, options, (output, ms) => {
+    if (!slowest || ms > slowest.ms) slowest = { ms, output };
+  });
+  if (!slowest) return `${clip}: no frames`;
+  const { ms, output } = slowest;
+  const layers = [...output.stats].sort((a, b) => b.timeMs - a.timeMs).slice(0, 8);
+  const rows = layers.map((s) => `  ${s.layer.padEnd(14)} ${s.timeMs.toFixed(2).padStart(6)} ms  ${s.dense ? 'dense' : `sparse, ${pct(s.activeFraction)} active`}`);
+  return `${clip}: frame ${output.index}, ${ms.toFixed(2)} ms (${pct(output.stats.filter((s) => s.dense).length / Math.max(1, output.stats.length))} of its layers dense)\n${rows.join('\n')}`;
 }
