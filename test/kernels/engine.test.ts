@@ -3,13 +3,11 @@
 // (multiply-add counts, touched pixels, errors), over random shapes.
 import fc from 'fast-check';
 import t from 'tap';
-import type { ConvEngine, KernelBackend, PreparedWeights } from '../../src/kernels/backend.js';
+import type { ConvEngine, KernelBackend } from '../../src/kernels/backend.js';
 import { ACTIVATIONS, activate } from '../../src/kernels/activation.js';
-import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { jsBackend } from '../../src/kernels/js/js-backend.js';
-import { packConvWeights } from '../../src/kernels/pack.js';
 import { backendsUnderTest, recomputeMacs } from '../helpers/backends.js';
-import { convCase, pointwiseCase, squareConv as geometry } from '../helpers/geometry.js';
+import { convCase, pointwiseCase, randomLayer as layer, squareConv as geometry } from '../helpers/geometry.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 import { convReference } from '../helpers/reference/conv.js';
@@ -18,12 +16,6 @@ const { available, unavailable } = backendsUnderTest();
 for (const { label, reason } of unavailable) t.test(`${label} kernels`, { skip: reason }, async () => {});
 const tolerance = (expected: Float32Array) => 1e-5 * expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
 
-function layer(g: ConvGeometry, random: () => number) {
-  const weight = randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth);
-  const bias = random() < 0.5 ? randomArray(random, g.outChannels) : undefined;
-  const prepared: PreparedWeights = { packed: packConvWeights(weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth), bias };
-  return { weight, bias, prepared };
-}
 
 for (const { label, backend, recomputes } of available) {
   t.test(`${label}: keyframe equals the reference on random shapes (kernel 1-7, stride, dilation, padding, groups, 64 channels)`, async (t) => {

@@ -1,29 +1,22 @@
 // What only the native backend has: its helper thread, and an addon that refuses bad arguments
 // with an exception instead of reading or writing out of bounds. The kernel contract: engine.test.ts.
 import t from 'tap';
-import type { PreparedWeights } from '../../src/kernels/backend.js';
 import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { loadNativeAddon } from '../../src/kernels/native/native-addon.js';
 import { createNativeBackend, nativeKernelStatus } from '../../src/kernels/native/native-backend.js';
 import { geometryFields } from '../../src/kernels/native/native-state.js';
-import { packConvWeights } from '../../src/kernels/pack.js';
 import { convertFrame, convertFrameInJs } from '../../src/kernels/frame-to-tensor.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 import { convReference } from '../helpers/reference/conv.js';
-import { squareConv as geometry } from '../helpers/geometry.js';
+import { randomLayer, squareConv as geometry } from '../helpers/geometry.js';
 
 const status = nativeKernelStatus();
 if (!status.available) {
   t.test('native kernels', { skip: `not available: ${status.reason}` }, async () => {});
 } else {
   const tolerance = (expected: Float32Array) => 1e-5 * expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-  const layer = (g: ConvGeometry, random: () => number) => {
-    const weight = randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth);
-    const bias = randomArray(random, g.outChannels);
-    const prepared: PreparedWeights = { packed: packConvWeights(weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth), bias };
-    return { weight, bias, prepared };
-  };
+  const layer = (g: ConvGeometry, random: () => number) => randomLayer(g, random, true);
 
   for (const instructionSet of status.instructionSets) {
     t.test(`${instructionSet}, two threads: dense convs and large recomputes split with the helper thread and equal the reference`, async (t) => {

@@ -2,10 +2,8 @@
 // on memory that grows, and inputs read in place. The kernel contract itself: engine.test.ts.
 import t from 'tap';
 import { setFlagsFromString } from 'node:v8';
-import type { PreparedWeights } from '../../src/kernels/backend.js';
 import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { jsBackend } from '../../src/kernels/js/js-backend.js';
-import { packConvWeights } from '../../src/kernels/pack.js';
 import { convReference } from '../helpers/reference/conv.js';
 import { createWasmBackend, wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { denseConvMacs } from '../../src/kernels/geometry.js';
@@ -13,7 +11,7 @@ import { helperThread } from '../../src/kernels/wasm/helper-thread.js';
 import { loadWasmRuntime } from '../../src/kernels/wasm/kernel-module.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
-import { squareConv as geometry } from '../helpers/geometry.js';
+import { randomLayer as layer, squareConv as geometry } from '../helpers/geometry.js';
 
 // Node 20 accepts relaxed SIMD behind this flag (Node 22+ by default): both builds of the kernels get tested.
 setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -23,12 +21,6 @@ if (!status.available) {
 } else {
   const tolerance = (expected: Float32Array) => 1e-5 * expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
 
-  const layer = (g: ConvGeometry, random: () => number) => {
-    const weight = randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth);
-    const bias = random() < 0.5 ? randomArray(random, g.outChannels) : undefined;
-    const prepared: PreparedWeights = { packed: packConvWeights(weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth), bias };
-    return { weight, bias, prepared };
-  };
 
   t.test('two threads: dense keyframes and the dense fallback split rows with a worker and equal the reference', async (t) => {
     const { backend } = await twoThreads();
