@@ -9,6 +9,8 @@ namespace rrm {
 
 struct KernelTable {
   const char* name;
+  /** Floats per vector: maps with fewer channels are "narrow" to detection (one vector spans pixels). */
+  int32_t lanes;
   /** Output channels per weight panel for a group of `outPerGroup` channels. */
   int32_t (*panelWidth)(int32_t outPerGroup);
   /** Rearranges scatter-order weights `[taps][inC][outPerGroup]` into `w`'s panels. */

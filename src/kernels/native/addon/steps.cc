@@ -154,7 +154,7 @@ int32_t detectActive(Engine& e, const float* input, float threshold, const int32
   const int32_t pixels = g.inHeight * g.inWidth;
   // A narrow map (an RGB stem) scans its rows a vector at a time faster than it visits many
   // scattered candidates (compressed video hands it half the pixels, changed by codec noise).
-  if (candidates && g.inChannels < 16 && count > pixels / 32) candidates = nullptr;
+  if (candidates && g.inChannels < e.kernels->lanes && count > pixels / 32) candidates = nullptr;
   // Candidates by index, or input rows: the second half's finds go after the most the first can make.
   const int32_t total = candidates ? count : g.inHeight;
   const int32_t middle = total / 2;

@@ -25,7 +25,7 @@ int64_t scatterAny(Engine& e, Workspace& ws, int32_t activeCount) {
 #define RRM_NAME(name) RRM_STRINGIFY_NAME(name)
 
 const KernelTable table = {
-    RRM_NAME(RRM_ISA), panelWidth, preparePanels, denseAny, recomputeAny, integrateRows, detect, scatterAny, activate,
+    RRM_NAME(RRM_ISA), kLanes, panelWidth, preparePanels, denseAny, recomputeAny, integrateRows, detect, scatterAny, activate,
 };
 
 }  // namespace
