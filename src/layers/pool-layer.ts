@@ -1,6 +1,8 @@
 import { clearTouched, createTouchedPixels, type TouchedPixels } from '../kernels/conv-scatter.js';
 import { resolveWindow, type Padding, type WindowGeometry } from '../kernels/geometry.js';
 import { poolPixels, type PoolShape } from '../kernels/pool.js';
+import { validatePoolGeometry } from '../kernels/validate-geometry.js';
+import { isWindowOptionProblem, windowPadding, windowPair } from './window-options.js';
 import type { Layer } from './layer.js';
 import { assertFeatureMap, RrmInputError } from './validate.js';
 import type { FeatureMap } from '../types.js';
@@ -24,6 +26,8 @@ export interface PoolConfig {
   readonly countIncludePad: boolean;
   /** Update one output buffer in place (see `RrmLayerConfig.reuseOutput`: fused graphs only). */
   readonly reuseOutput?: boolean;
+  /** Largest output (values) accepted for an input size, checked before allocating it; default 2^26. */
+  readonly maxTensorElements?: number;
 }
 
 /**
@@ -34,7 +38,18 @@ export class PoolLayer implements Layer<PoolState> {
   constructor(
     readonly name: string,
     readonly config: PoolConfig,
-  ) {}
+  ) {
+    const checked = [
+      ['kernel', windowPair(config.kernel)],
+      ['stride', windowPair(config.stride)],
+      ['dilation', windowPair(config.dilation)],
+      ['padding', windowPadding(config.padding)],
+    ] as const;
+    for (const [label, result] of checked) {
+      if (isWindowOptionProblem(result)) throw new RrmInputError(`${name}: ${label} ${result.problem}`);
+    }
+    if (config.kind !== 'max' && config.kind !== 'avg') throw new RrmInputError(`${name}: kind must be 'max' or 'avg', got ${String(config.kind)}`);
+  }
 
   createState(): PoolState {
     return { shape: undefined, window: undefined, touched: undefined, lastInput: undefined, lastOutput: undefined };
@@ -51,6 +66,12 @@ export class PoolLayer implements Layer<PoolState> {
       window = resolveWindow(map.height, map.width, { kernel, stride, dilation, padding, ceilMode });
       if (window.outHeight <= 0 || window.outWidth <= 0) {
         throw new RrmInputError(`${name}: input ${map.height}x${map.width} is smaller than the ${kernel.join('x')} window`);
+      }
+      try {
+        validatePoolGeometry({ ...shape, window }, this.config.maxTensorElements === undefined ? {} : { maxTensorElements: this.config.maxTensorElements });
+      } catch (error) {
+        if (error instanceof RangeError) throw new RrmInputError(`${name}: input ${map.height}x${map.width}x${map.channels} with padding ${JSON.stringify(padding)}: ${error.message}`);
+        throw error;
       }
       state.shape = shape;
       state.window = window;
