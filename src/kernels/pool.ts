@@ -13,7 +13,12 @@ export interface PoolShape {
   readonly dilation: readonly [number, number];
 }
 
-/** Max (kind 'max') or average over each window of the listed output pixels. */
+/**
+ * Max (kind 'max') or average over each window of the listed output pixels. Returns false when a
+ * value it read was NaN or ±Infinity (max pooling would otherwise drop a NaN silently: `NaN > m`
+ * is false): every value read is also added to a double-precision sum, which float32 values cannot
+ * overflow, so it is finite exactly when they all were.
+ */
 export function poolPixels(
   kind: 'max' | 'avg',
   countIncludePad: boolean,
@@ -23,8 +28,9 @@ export function poolPixels(
   output: Float32Array,
   pixels: Int32Array | null,
   pixelCount: number,
-): void {
+): boolean {
   const { height, width, channels } = shape;
+  let readSum = 0;
   const [kh, kw] = shape.kernel;
   const [sh, sw] = shape.stride;
   const [dh, dw] = shape.dilation;
@@ -52,10 +58,15 @@ export function poolPixels(
         if (kind === 'max') {
           for (let c = 0; c < channels; c++) {
             const v = input[inBase + c]!;
+            readSum += v;
             if (v > output[outBase + c]!) output[outBase + c] = v;
           }
         } else {
-          for (let c = 0; c < channels; c++) output[outBase + c]! += input[inBase + c]!;
+          for (let c = 0; c < channels; c++) {
+            const v = input[inBase + c]!;
+            readSum += v;
+            output[outBase + c]! += v;
+          }
         }
       }
     }
@@ -64,4 +75,5 @@ export function poolPixels(
       for (let c = 0; c < channels; c++) output[outBase + c]! /= divisor;
     }
   }
+  return readSum - readSum === 0;
 }

@@ -4,7 +4,7 @@ import { poolPixels, type PoolShape } from '../kernels/pool.js';
 import { validatePoolGeometry } from '../kernels/validate-geometry.js';
 import { isWindowOptionProblem, windowPadding, windowPair } from './window-options.js';
 import type { Layer } from './layer.js';
-import { assertFeatureMap, RrmInputError } from './validate.js';
+import { assertFeatureMap, nonFiniteMapError, RrmInputError } from './validate.js';
 import type { FeatureMap } from '../types.js';
 import { deriveMap, passStats } from './map-meta.js';
 
@@ -83,13 +83,18 @@ export class PoolLayer implements Layer<PoolState> {
     const incremental = !map.keyframe && changes !== undefined && changes.since === state.lastInput && state.lastOutput !== undefined;
     let output: Float32Array;
     let touched: Int32Array | undefined;
+    let finite: boolean;
     if (incremental) {
       touched = windowsContaining(shape, window!, changes.pixels, state.touched!);
       output = touched.length === 0 || this.config.reuseOutput ? state.lastOutput! : state.lastOutput!.slice();
-      poolPixels(kind, countIncludePad, shape, window!, map.data, output, touched, touched.length);
+      finite = poolPixels(kind, countIncludePad, shape, window!, map.data, output, touched, touched.length);
     } else {
       output = this.config.reuseOutput && state.lastOutput?.length === outLength ? state.lastOutput : new Float32Array(outLength);
-      poolPixels(kind, countIncludePad, shape, window!, map.data, output, null, 0);
+      finite = poolPixels(kind, countIncludePad, shape, window!, map.data, output, null, 0);
+    }
+    if (!finite) {
+      state.lastInput = state.lastOutput = undefined; // the in-place output may hold the bad values
+      throw nonFiniteMapError(name, map);
     }
     const since = state.lastOutput;
     state.lastInput = map.data;

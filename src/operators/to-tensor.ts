@@ -15,6 +15,8 @@ export interface ToTensorOptions {
 
 interface ToTensorState {
   lastFrame: Uint8Array | undefined;
+  /** `width x height x channels` of the last frame: bytes are compared only under the same layout. */
+  lastLayout: string | undefined;
   lastOutput: Float32Array | undefined;
   /** Scratch for the changed-pixel list, reused frame to frame (the emitted list is a copy of its used part). */
   changed: Int32Array | undefined;
@@ -46,12 +48,16 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
       if (m === undefined || s === undefined) {
         throw new RrmInputError(`${name}: mean/std have ${Math.max(mean.length, std.length)} values, the frame has ${channels} channels`);
       }
-      return Float32Array.from({ length: 256 }, (_, byte) => (byte * scale - m) / s);
+      const table = Float32Array.from({ length: 256 }, (_, byte) => (byte * scale - m) / s);
+      if (table.some((v) => !Number.isFinite(v))) {
+        throw new RrmInputError(`${name}: scale ${scale}, mean ${m} and std ${s} map some bytes of channel ${c} outside float32 range; expected finite values`);
+      }
+      return table;
     });
   const tableCache = new Map<number, Float32Array[]>();
 
   return mapWithState<ToTensorState, Frame, FeatureMap>(
-    () => ({ lastFrame: undefined, lastOutput: undefined, changed: undefined }),
+    () => ({ lastFrame: undefined, lastLayout: undefined, lastOutput: undefined, changed: undefined }),
     (state, frame) => {
       const started = performance.now();
       assertFrame(name, frame);
@@ -59,7 +65,10 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
       let table = tableCache.get(channels);
       if (!table) tableCache.set(channels, (table = tables(channels)));
       const previous = state.lastFrame;
-      const comparable = previous !== undefined && previous.length === data.length && !frame.keyframe;
+      // Equal byte counts are not enough: a 4x3 gray frame and a 2x2 RGB one both have 12 bytes, but
+      // each byte's channel (and so its mean and std) differs. Any change of layout recomputes all.
+      const layout = `${width}x${height}x${channels}`;
+      const comparable = previous !== undefined && state.lastLayout === layout && !frame.keyframe;
       let output: Float32Array;
       let changed: Int32Array | undefined;
       let changedCount = 0;
@@ -81,6 +90,7 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
       }
       const since = state.lastOutput;
       state.lastFrame = data;
+      state.lastLayout = layout;
       state.lastOutput = output;
       const meta = { index: frame.index, timestamp: frame.timestamp, streamId: frame.streamId, keyframe: frame.keyframe === true, stats: [] };
       return deriveMap(
