@@ -25,6 +25,21 @@ export class ConnectionFrames {
     };
   }
 
+  /**
+   * Registers the sender's stream `wireStreamId` when its first header arrives (several headers may
+   * be parsed before their frames are turned into `Frame`s); true when the stream is new.
+   */
+  addStream(wireStreamId: number): boolean {
+    if (this.nextIndex.has(wireStreamId)) return false;
+    this.nextIndex.set(wireStreamId, 0);
+    return true;
+  }
+
+  /** Forgets a stream registered by `addStream` whose frame was refused. */
+  dropStream(wireStreamId: number): void {
+    if (this.nextIndex.get(wireStreamId) === 0) this.nextIndex.delete(wireStreamId);
+  }
+
   /** The stream ids this connection has produced so far. */
   streamIds(): string[] {
     return Array.from(this.nextIndex.keys(), (wireId) => this.streamIdOf(wireId));

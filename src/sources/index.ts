@@ -13,7 +13,10 @@ export {
   type SocketClientOptions,
   type SocketServerOptions,
   type SocketTarget,
+  type SendDrop,
+  DEFAULT_MAX_QUEUE_BYTES,
 } from './socket.js';
+export { DEFAULT_RECEIVE_LIMITS, ReceiveLimitError, type ReceiveLimits } from './receive-limits.js';
 export { fromWebSocket, fromWebSocketServer, type WebSocketServerOptions } from './websocket.js';
 export { DEFAULT_QUEUE_SIZE, type LiveFrame, type LivePolicy, type LivePolicyOptions } from './live-policy.js';
 export { resolveFfmpeg, type FfmpegBinary, type VideoPixelFormat } from './ffmpeg.js';
