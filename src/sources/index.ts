@@ -20,6 +20,7 @@ export { DEFAULT_RECEIVE_LIMITS, ReceiveLimitError, type ReceiveLimits } from '.
 export { fromWebSocket, fromWebSocketServer, type WebSocketServerOptions } from './websocket.js';
 export { DEFAULT_QUEUE_SIZE, type LiveFrame, type LivePolicy, type LivePolicyOptions } from './live-policy.js';
 export { resolveFfmpeg, type FfmpegBinary, type VideoPixelFormat } from './ffmpeg.js';
+export { TruncatedVideoError } from './ffmpeg-integrity.js';
 export {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,
