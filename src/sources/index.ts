@@ -1,6 +1,8 @@
 /** Frame sources: cold `Observable<Frame>` factories, the frame protocol and its socket sink. */
 export { fromVideoFile, videoFileFrames, type VideoFileOptions } from './video-file.js';
 export { fromCamera, type CameraOptions } from './camera.js';
+export { fromNetworkStream, type NetworkStreamOptions } from './network-stream.js';
+export { restartBackoff, type LiveDecoderOptions, type LiveRetryConfig } from './live-decoder.js';
 export { fromY4M, y4mFrames, parseY4MHeader, type Y4MInput, type Y4MOptions, type Y4MHeader } from './y4m.js';
 export { fromImages, imageFrames, naturalCompare, type ImagesOptions } from './images.js';
 export { fromReadableStream, type RawFrameLayout } from './readable-stream.js';

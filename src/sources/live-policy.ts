@@ -27,6 +27,8 @@ export interface LivePolicyOptions {
 export interface LiveFrame extends Frame {
   /** Frames of this stream the policy discarded since the previous emitted frame. */
   readonly dropped: number;
+  /** Cameras and network streams: times the stream came back after its decoder died (see `LiveDecoderOptions`). */
+  readonly reconnects?: number;
 }
 
 export const DEFAULT_QUEUE_SIZE = 8;
