@@ -1,6 +1,11 @@
 import type { Frame } from '../types.js';
 import type { WireFrame } from './protocol.js';
 
+/** The connection a received frame's `streamId` (`"<connection>:<sender's stream id>"`) came on. */
+export function connectionOfStream(streamId: unknown): number {
+  return Number.parseInt(String(streamId), 10);
+}
+
 /**
  * Turns one connection's wire frames into `Frame`s: the stream id combines the connection and the
  * sender's own stream id (`"3:0"`), and `index` counts each such stream from 0 as received.

@@ -130,14 +130,14 @@ export class LiveDelivery {
   constructor(
     private readonly subscriber: Subscriber<LiveFrame>,
     private readonly capacity: number,
-    private readonly account?: BufferAccount,
   ) {}
 
-  offer(streamKey: unknown, frame: Frame): void {
+  /** Queues a frame of stream `streamKey`; `account` (taken when the stream is new) counts its bytes. */
+  offer(streamKey: unknown, frame: Frame, account?: BufferAccount): void {
     if (this.ending) return;
     let buffer = this.buffers.get(streamKey);
     if (!buffer) {
-      buffer = new LiveFrameBuffer(this.capacity, this.account ? { account: this.account } : {});
+      buffer = new LiveFrameBuffer(this.capacity, account ? { account } : {});
       this.buffers.set(streamKey, buffer);
     }
     buffer.offer(frame);
@@ -145,15 +145,15 @@ export class LiveDelivery {
   }
 
   /**
-   * Discards waiting frames, oldest first from the stream holding the most bytes, until `bytes`
-   * are freed or none wait; returns the bytes freed. Each discarded frame counts in its stream's
-   * next `dropped`, like any frame the policy discards.
+   * Discards waiting frames of the streams `which` selects, oldest first from the stream holding
+   * the most bytes, until `bytes` are freed or none wait; returns the bytes freed. Each discarded
+   * frame counts in its stream's next `dropped`, like any frame the policy discards.
    */
-  evictWaiting(bytes: number): number {
+  evictWaiting(bytes: number, which: (streamKey: unknown) => boolean): number {
     let freed = 0;
     while (freed < bytes) {
       let fullest: LiveFrameBuffer | undefined;
-      for (const buffer of this.buffers.values()) if (buffer.size > 0 && (!fullest || buffer.bytes > fullest.bytes)) fullest = buffer;
+      for (const [key, buffer] of this.buffers) if (buffer.size > 0 && which(key) && (!fullest || buffer.bytes > fullest.bytes)) fullest = buffer;
       if (!fullest) break;
       freed += fullest.dropOldest();
     }

@@ -151,8 +151,12 @@ export function decodeFrameMessage(message: Uint8Array, maxFrameBytes = DEFAULT_
   if (actual !== header.payloadBytes) {
     return new FrameProtocolError(`message carries ${actual} payload bytes, header declares ${header.payloadBytes}`);
   }
-  // A copy into a plain Uint8Array: a Node Buffer's slice() would be a view of the receive buffer.
-  return { header, payload: new Uint8Array(message.subarray(FRAME_HEADER_BYTES)) };
+  // A plain Uint8Array. When the message has a buffer of its own (a large message that the
+  // WebSocket layer assembled), a view of it: copying 64 MiB would hold the frame twice. Otherwise
+  // a copy: a view would keep a whole shared receive buffer alive for a small frame.
+  const ownBuffer = message.byteOffset === 0 && message.buffer.byteLength === message.length;
+  const payload = ownBuffer ? new Uint8Array(message.buffer, FRAME_HEADER_BYTES, header.payloadBytes) : new Uint8Array(message.subarray(FRAME_HEADER_BYTES));
+  return { header, payload };
 }
 
 export interface FrameStreamParserOptions extends FrameLimits {
@@ -243,6 +247,16 @@ export class FrameStreamParser {
       }
     }
     return this.failure ? { frames, error: this.failure } : { frames };
+  }
+
+  /**
+   * Stops parsing (the connection is being closed) and lets go of the unfinished payload at once,
+   * instead of when the socket is finally collected.
+   */
+  abandon(reason: Error): void {
+    this.failure ??= reason;
+    this.header = undefined;
+    this.payload = undefined;
   }
 
   /** Call when the stream ended: returns an error if it ended inside a frame. */

@@ -9,7 +9,7 @@ import type { Server, Socket } from 'node:net';
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import type { Frame } from '../types.js';
 import { LiveDelivery, LiveFrameBuffer, liveBufferCapacity, type LiveFrame, type LivePolicyOptions } from './live-policy.js';
-import { ConnectionFrames } from './connection-frames.js';
+import { ConnectionFrames, connectionOfStream } from './connection-frames.js';
 import { ConnectionTimers } from './connection-timers.js';
 import { encodeFrameHeader, FrameStreamParser } from './protocol.js';
 import { ReceiveBudget } from './receive-budget.js';
@@ -84,8 +84,8 @@ export function openReceiver(source: string, options: ReceiveOptions, subscriber
     return undefined;
   }
   const budget = new ReceiveBudget(limits as ResolvedReceiveLimits);
-  const delivery = new LiveDelivery(subscriber, capacity as number, budget);
-  budget.evictWaiting = (bytes) => delivery.evictWaiting(bytes);
+  const delivery = new LiveDelivery(subscriber, capacity as number);
+  budget.evictWaiting = (connectionId, bytes) => delivery.evictWaiting(bytes, (streamKey) => connectionOfStream(streamKey) === connectionId);
   return { limits: limits as ResolvedReceiveLimits, budget, delivery };
 }
 
@@ -151,11 +151,12 @@ function receiveConnection(socket: Socket, connection: ConnectionInfo, receiver:
   let failure: Error | undefined;
   const fail = (error: Error) => {
     failure ??= error;
+    parser.abandon(error);
     socket.destroy();
   };
   budget.join(id, fail);
   const timers = new ConnectionTimers(limits, fail);
-  const parser = new FrameStreamParser({
+  const parser: FrameStreamParser = new FrameStreamParser({
     maxFrameBytes: limits.maxFrameBytes,
     admit: (header) => admitStream(frames, budget, id, header.streamId) ?? budget.claim(id, header.payloadBytes),
   });
@@ -167,7 +168,7 @@ function receiveConnection(socket: Socket, connection: ConnectionInfo, receiver:
     for (const wireFrame of parsed.frames) {
       budget.settle(id, wireFrame.payload.length);
       const frame = frames.toFrame(wireFrame);
-      delivery.offer(frame.streamId, frame);
+      delivery.offer(frame.streamId, frame, budget.accountOf(id));
     }
     if (parsed.error) return fail(parsed.error);
     if (parser.atFrameBoundary) return timers.frameDone();
@@ -178,6 +179,7 @@ function receiveConnection(socket: Socket, connection: ConnectionInfo, receiver:
   socket.on('close', () => {
     timers.stop();
     failure ??= parser.finish();
+    parser.abandon(failure ?? new Error('closed'));
     budget.leave(id);
     for (const streamId of frames.streamIds()) delivery.forget(streamId);
     onClose(failure);

@@ -146,7 +146,7 @@ function receiveMessages(socket: WebSocket, connection: ConnectionInfo, receiver
       return;
     }
     const frame = frames.toFrame(decoded);
-    delivery.offer(frame.streamId, frame);
+    delivery.offer(frame.streamId, frame, budget.accountOf(id));
   });
   socket.on('ping', (data: Buffer) => consumed(data.length + framingBytes(data.length)));
   socket.on('pong', (data: Buffer) => consumed(data.length + framingBytes(data.length)));

@@ -10,6 +10,7 @@ import { encodeFrameMessage } from '../../src/sources/protocol.js';
 import { ReceiveLimitError, type ReceiveLimits } from '../../src/sources/receive-limits.js';
 import type { LiveFrame } from '../../src/sources/live-policy.js';
 import { sleep, syntheticFrame } from './helpers.js';
+import { rawWebSocket, wsBinaryHeader } from '../helpers/ws-raw.js';
 
 interface Reported {
   readonly error: Error;
@@ -146,20 +147,10 @@ t.test('tcp: peers declaring large frames and sending them slowly cannot take th
   receiver.subscription.unsubscribe();
 });
 
-/**
- * A WebSocket client written by hand, so that it can stop inside a message: the upgrade request,
- * then a masked binary frame header declaring `declared` bytes and the first `sent` of them.
- */
+/** A hand-written WebSocket client that declares `declared` bytes and sends the first `sent`. */
 async function partialWsMessage(port: number, declared: number, sent: number): Promise<Socket> {
-  const socket = await tcpPeer(port);
-  socket.on('error', () => undefined);
-  socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-  await new Promise((resolve) => socket.once('data', resolve)); // 101 Switching Protocols
-  const header = Buffer.alloc(14);
-  header[0] = 0x82; // FIN, binary
-  header[1] = 0x80 | 127; // masked, 64-bit length
-  header.writeBigUInt64BE(BigInt(declared), 2);
-  socket.write(Buffer.concat([header, Buffer.alloc(sent)])); // mask 0: the payload is sent as is
+  const socket = await rawWebSocket(port);
+  socket.write(Buffer.concat([wsBinaryHeader(declared), Buffer.alloc(sent)]));
   return socket;
 }
 
