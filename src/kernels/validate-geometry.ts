@@ -78,9 +78,9 @@ export interface PoolWindowGeometry {
 
 /**
  * Throws a `RangeError` unless the pooling window is computable: positive integer kernel, stride and
- * dilation, non-negative integer pads each smaller than the dilated kernel (so that every window
- * covers at least one input pixel: a window of padding only has no maximum and no average), an
- * output of at least 1x1 and at most the element limit.
+ * dilation, non-negative integer pads, an output of at least 1x1 and at most the element limit, and
+ * every window covering at least one input pixel (a window of padding only has no maximum and no
+ * average; with dilation its taps can also straddle a narrow input).
  */
 export function validatePoolGeometry(p: PoolWindowGeometry, limits: GeometryLimits = {}): void {
   const maxElements = maxTensorElementsOf(limits);
@@ -92,20 +92,30 @@ export function validatePoolGeometry(p: PoolWindowGeometry, limits: GeometryLimi
   const { window } = p;
   const pads = [window.padTop, window.padLeft, window.padBottom, window.padRight];
   pads.forEach((pad, k) => requireInteger(`padding[${k}]`, pad, 0));
-  const extents = [dilated(p.kernel[0], p.dilation[0]), dilated(p.kernel[1], p.dilation[1])];
-  pads.forEach((pad, k) => {
-    const extent = extents[k % 2]!;
-    if (pad >= extent) {
-      throw new RangeError(`padding ${pad} (${PAD_SIDES[k]}) must be smaller than the ${extent}-pixel window (kernel ${p.kernel[k % 2]}, dilation ${p.dilation[k % 2]}): a window of padding only has no value`);
-    }
-  });
   if (!(window.outHeight >= 1 && window.outWidth >= 1)) {
-    throw new RangeError(`input ${p.height}x${p.width} is smaller than the ${extents[0]}x${extents[1]} window with padding [${pads.join(', ')}]`);
+    throw new RangeError(`input ${p.height}x${p.width} is smaller than the ${dilated(p.kernel[0], p.dilation[0])}x${dilated(p.kernel[1], p.dilation[1])} window with padding [${pads.join(', ')}]`);
   }
   requireElements('the output', [window.outHeight, window.outWidth, p.channels], maxElements);
+  const rows = windowOfPaddingOnly(p.height, window.outHeight, p.stride[0], window.padTop, p.kernel[0], p.dilation[0]);
+  const columns = windowOfPaddingOnly(p.width, window.outWidth, p.stride[1], window.padLeft, p.kernel[1], p.dilation[1]);
+  for (const [axis, found, input] of [['row', rows, p.height], ['column', columns, p.width]] as const) {
+    if (found >= 0) {
+      throw new RangeError(
+        `output ${axis} ${found}'s window covers only padding (kernel ${p.kernel}, stride ${p.stride}, dilation ${p.dilation}, padding [${pads.join(', ')}] over ${input} input ${axis}s): expected every window to cover an input pixel`,
+      );
+    }
+  }
 }
 
-const PAD_SIDES = ['top', 'left', 'bottom', 'right'];
+/** The first output position along one axis whose taps all fall outside the input, or -1 (O(output), not O(output · kernel)). */
+function windowOfPaddingOnly(input: number, output: number, stride: number, padBegin: number, kernel: number, dilation: number): number {
+  for (let o = 0; o < output; o++) {
+    const origin = o * stride - padBegin;
+    const first = Math.max(0, Math.ceil(-origin / dilation)); // the first tap at or after position 0
+    if (first >= kernel || origin + first * dilation >= input) return o;
+  }
+  return -1;
+}
 
 function dilated(kernel: number, dilation: number): number {
   return dilation * (kernel - 1) + 1;

@@ -59,7 +59,7 @@ export function checkLayerOptions(name: string, options: CommonLayerOptions, out
     throw new RrmInputError(`${name}: thresholdScale must be a function of the first input map, got ${typeof thresholdScale}`);
   }
   const alpha = options.leakyReluAlpha ?? 0.01;
-  if (!Number.isFinite(alpha)) throw new RrmInputError(`${name}: leakyReluAlpha must be a finite number, got ${alpha}`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new RrmInputError(`${name}: leakyReluAlpha must be a finite number, got ${String(alpha)}`);
   let maxTensorElements: number | undefined;
   try {
     maxTensorElements = options.maxTensorElements === undefined ? undefined : maxTensorElementsOf(options);

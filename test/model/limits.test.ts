@@ -65,7 +65,7 @@ t.test('huge pads: refused at the first frame, naming the node and the limit, be
   t.equal(engines(), 0, 'no engine was created');
   const pool = await loadOnnx(poolModel('MaxPool', { kernel_shape: [2, 2], pads: [3, 3, 3, 3] }));
   const poolError = await firstValueFrom(from([map(8, 8, 2)]).pipe(pool.operator())).then(() => undefined, (e: Error) => e);
-  t.match(poolError?.message, /^p: input 8x8x2 with padding \[3,3,3,3\]: padding 3 \(top\) must be smaller than the 2-pixel window/);
+  t.match(poolError?.message, /^p: input 8x8x2 with padding \[3,3,3,3\]: output row 0's window covers only padding/);
   const lowered = await loadOnnx(convModel({ pads: [1, 1, 1, 1] }), { maxTensorElements: 64 });
   const limited = await firstValueFrom(from([map(8, 8, 2)]).pipe(lowered.operator({ backend }))).then(() => undefined, (e: Error) => e);
   t.match(limited?.message, /^c: input 8x8x2 with padding \[1,1,1,1\]: the input would hold 8x8x2 = 128 values, more than maxTensorElements = 64/);

@@ -89,8 +89,11 @@ t.test('pooling windows must see the map: pads smaller than the window, so no -I
   for (const [kernel, padding] of [[2, 2], [3, [0, 3, 0, 0]], [1, 1]] as const) {
     const error = await outcome(maxPool({ name: 'p', kernel, padding: padding as 0 }), maps);
     t.type(error, RrmInputError);
-    t.match((error as Error).message, /p: input 8x8x3 with padding .*: padding \d \((top|left|bottom|right)\) must be smaller than the \d-pixel window/);
+    t.match((error as Error).message, /p: input 8x8x3 with padding .*: output (row|column) 0's window covers only padding .*expected every window to cover an input pixel/);
   }
+  // Dilated taps can straddle a narrow input even with pads smaller than the window.
+  const straddled = await outcome(maxPool({ name: 'p', kernel: 3, stride: 1, dilation: 2, padding: 3, ceilMode: true }), [featureMap(new Float32Array(9 * 1 * 3), 9, 1, 3)]);
+  t.match((straddled as Error).message, /output column 0's window covers only padding \(kernel 3,3, stride 1,1, dilation 2,2, padding \[3, 3, 3, 3\] over 1 input columns\)/);
   // The largest allowed pads, with ceil mode and counting pads: every value finite.
   const out = await outcome(avgPool({ name: 'p', kernel: 3, stride: 2, padding: 2, ceilMode: true }), maps);
   t.ok((out as FeatureMap[])[0]!.data.every(Number.isFinite));
@@ -119,6 +122,6 @@ t.test('validateConvGeometry: the kernels\' preconditions, named field by field'
   t.throws(() => validateConvGeometry(good, { maxTensorElements: 150 }), /the padded input would hold 7x7x4 = 196 values, more than maxTensorElements = 150/);
   t.throws(
     () => validatePoolGeometry({ height: 4, width: 4, channels: 1, kernel: [2, 2], stride: [1, 1], dilation: [1, 1], window: { outHeight: 5, outWidth: 5, padTop: 2, padLeft: 0, padBottom: 0, padRight: 0 } }),
-    /padding 2 \(top\) must be smaller than the 2-pixel window/,
+    /output row 0's window covers only padding/,
   );
 });
