@@ -52,12 +52,13 @@ export async function* imageFrames(files: string | readonly string[], options: I
   const decode = await chooseDecoder(options.decoder ?? 'auto', maxPixels);
   for (let index = 0; index < paths.length && !signal.aborted; index++) {
     const path = paths[index]!;
+    const { bytes, format } = await readImageFile(path, maxPixels);
     let image: RgbaImage;
     try {
-      image = await decode(await readImageFile(path, maxPixels));
+      image = await decode(bytes);
     } catch (error) {
-      if (error instanceof ImageLimitError) throw new Error(`fromImages: '${path}' ${error.message}`, { cause: error });
-      throw new Error(`fromImages: cannot decode '${path}' (${(error as Error).message}): expected a PNG or JPEG file`, { cause: error });
+      // The decoders (not ours) fail on damaged data in their own words, TypeErrors included.
+      throw new Error(`fromImages: cannot decode '${path}': its ${format} data is damaged or unsupported (the decoder said: ${(error as Error).message}); expected a valid PNG or JPEG file`, { cause: error });
     }
     if (signal.aborted) return;
     yield { data: fromRgba(image.data, channels), width: image.width, height: image.height, channels, index, timestamp: (index * 1000) / fps };
@@ -84,20 +85,23 @@ interface RgbaImage {
 
 type Decoder = (bytes: Uint8Array) => Promise<RgbaImage>;
 
-/** An image over `maxPixels`, found from its header before decoding. */
-class ImageLimitError extends Error {}
-
-/** The file's bytes, once its header declares a size within `maxPixels`. */
-async function readImageFile(path: string, maxPixels: number): Promise<Uint8Array> {
-  const bytes = await readFile(path);
-  const size = declaredImageSize(bytes);
-  if (typeof size === 'string') throw new Error(size);
-  const pixels = size.width * size.height;
-  if (pixels === 0) throw new Error(`the ${size.format.toUpperCase()} declares an empty ${size.width}×${size.height} image`);
-  if (pixels > maxPixels) {
-    throw new ImageLimitError(`declares a ${size.width}×${size.height} ${size.format.toUpperCase()} (${pixels} pixels), more than maxPixels = ${maxPixels}: refused before decoding`);
+/** The file's bytes and format, once its header declares a size within `maxPixels`; errors name the file. */
+async function readImageFile(path: string, maxPixels: number): Promise<{ bytes: Uint8Array; format: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new Error(`fromImages: cannot read '${path}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): expected a readable PNG or JPEG file`, { cause: error });
   }
-  return bytes;
+  const size = declaredImageSize(bytes);
+  if (typeof size === 'string') throw new Error(`fromImages: cannot decode '${path}' (${size}): expected a PNG or JPEG file`);
+  const format = size.format.toUpperCase();
+  const pixels = size.width * size.height;
+  if (pixels === 0) throw new Error(`fromImages: '${path}' declares an empty ${size.width}×${size.height} ${format}: expected at least 1×1`);
+  if (pixels > maxPixels) {
+    throw new Error(`fromImages: '${path}' declares a ${size.width}×${size.height} ${format} (${pixels} pixels), more than maxPixels = ${maxPixels}: refused before decoding`);
+  }
+  return { bytes, format };
 }
 
 async function chooseDecoder(preference: 'auto' | 'sharp' | 'pure-js', maxPixels: number): Promise<Decoder> {

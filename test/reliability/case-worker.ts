@@ -12,11 +12,15 @@ import { ModelImportError } from '../../src/model/errors.js';
 import { loadOnnx } from '../../src/model/model.js';
 import type { FeatureMap } from '../../src/types.js';
 import { backendByName } from '../helpers/backends.js';
+import { fromImages } from '../../src/sources/images.js';
+import { fromY4M } from '../../src/sources/y4m.js';
 import { optionCase } from './option-cases.js';
 
 export type WorkerCase =
   | { readonly kind: 'option'; readonly seed: number; readonly backend: string }
-  | { readonly kind: 'onnx'; readonly model: Uint8Array; readonly backend: string; readonly seed: number };
+  | { readonly kind: 'onnx'; readonly model: Uint8Array; readonly backend: string; readonly seed: number }
+  | { readonly kind: 'y4m'; readonly bytes: Uint8Array }
+  | { readonly kind: 'image'; readonly path: string; readonly decoder: 'pure-js' | 'sharp' };
 
 export interface WorkerReply {
   readonly id: number;
@@ -25,6 +29,26 @@ export interface WorkerReply {
 }
 
 const isClean = (error: unknown) => error instanceof RrmInputError || error instanceof ModelImportError;
+
+/** A source's error is clean when it is ours, saying what was wrong: not a TypeError or RangeError from inside. */
+const INTERNAL = /Cannot read prop|is not a function|is not iterable|Invalid typed array length|Invalid array length|Maximum call stack|out of memory|undefined is not/i;
+function cleanSourceError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // A third-party decoder's own failure, wrapped with the file and what was expected.
+  if (/^fromImages: cannot decode '.*': its (PNG|JPEG) data is damaged or unsupported \(the decoder said: /s.test(error.message)) return true;
+  if ((error instanceof TypeError || error instanceof RangeError) && !(error instanceof RrmInputError)) return false;
+  return !INTERNAL.test(error.message);
+}
+
+async function runSource(frames: () => Promise<{ data: Uint8Array; width: number; height: number; channels: number; timestamp: number }[]>, what: string): Promise<Omit<WorkerReply, 'id'>> {
+  try {
+    const list = await frames();
+    const sane = list.every((f) => f.data.length === f.width * f.height * f.channels && Number.isFinite(f.timestamp));
+    return sane ? { outcome: 'ok', detail: `${what}: ${list.length} frames` } : { outcome: 'unclean', detail: `${what}: a frame whose data does not fit its size, or a non-finite timestamp` };
+  } catch (error) {
+    return cleanSourceError(error) ? { outcome: 'refused', detail: (error as Error).message } : { outcome: 'unclean', detail: `${what}: ${String((error as Error)?.stack ?? error)}` };
+  }
+}
 
 function finite(maps: readonly { data: Float32Array }[]): boolean {
   return maps.every((m) => m.data.every(Number.isFinite));
@@ -76,7 +100,22 @@ parentPort!.on('message', async (message: { id: number; job: WorkerCase }) => {
   const { id, job } = message;
   let reply: Omit<WorkerReply, 'id'>;
   try {
-    reply = job.kind === 'option' ? await runOption(job.seed, job.backend) : await runOnnx(job.model, job.backend, job.seed);
+    switch (job.kind) {
+      case 'option':
+        reply = await runOption(job.seed, job.backend);
+        break;
+      case 'onnx':
+        reply = await runOnnx(job.model, job.backend, job.seed);
+        break;
+      case 'y4m': {
+        const bytes = job.bytes;
+        reply = await runSource(() => lastValueFrom(fromY4M((async function* () { yield bytes; })()).pipe(toArray())), 'y4m');
+        break;
+      }
+      case 'image':
+        reply = await runSource(() => lastValueFrom(fromImages([job.path], { decoder: job.decoder }).pipe(toArray())), `image (${job.decoder})`);
+        break;
+    }
   } catch (error) {
     reply = { outcome: 'unclean', detail: `harness: ${String(error)}` };
   }
