@@ -308,7 +308,7 @@ class FfmpegLog {
     }
     const { line, level } = withoutLevel(rawLine);
     this.onLine?.(line);
-    if (ERROR_LEVELS.has(level) && !NOT_A_DIAGNOSTIC.test(line)) {
+    if (ERROR_LEVELS.has(level) && !NOT_A_DIAGNOSTIC.test(line) && !OUTPUT_SIDE.test(line)) {
       this.errorCount++;
       this.errorLines.push(line.trim());
       if (this.errorLines.length > REMEMBERED_MESSAGES) this.errorLines.shift();
@@ -334,6 +334,11 @@ class FfmpegLog {
 }
 
 const ERROR_LEVELS = new Set(['error', 'fatal', 'panic']);
+/**
+ * Error-level lines about ffmpeg's output (our raw pipe), not about the input: ffmpeg 5.1 logs
+ * "non monotonically increasing dts to muxer" for variable-rate input passed through, a whole file.
+ */
+const OUTPUT_SIDE = /\bmuxer\b|\bmuxing\b|Error writing trailer|output file/i;
 
 /**
  * A stderr line without the level tag of `-loglevel level+...`: `[error] x` and `[h264 @ 0x1] [error] x`

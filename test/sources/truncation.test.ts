@@ -88,5 +88,7 @@ t.test('the issue\'s case: car-detection.mp4 cut at 50% (ffmpeg exits 0 after 17
   writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
   const { error } = await decode(cut, { width: 64 });
   t.type(error, TruncatedVideoError);
-  t.match(error?.message, /car-half\.mp4' is truncated: decoded 170 frames ending at 13.6 s, but the container declares 30.21 s/);
+  // ffmpeg 4.1 (the bundled build) exits 0 without a word: the declared duration tells. 5.1 reports
+  // "partial file" at error level.
+  t.match(error?.message, /car-half\.mp4' is truncated(: decoded 170 frames ending at 13.6 s, but the container declares 30.21 s| or damaged: ffmpeg reported ".*partial file)/);
 });
