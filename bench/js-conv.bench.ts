@@ -3,11 +3,12 @@
  * active input pixels, and the crossover where the sparse update stops paying (the JS backend's
  * `denseCrossover`).
  */
-import { detectActive } from '../src/kernels/activity.js';
-import { convDense } from '../src/kernels/conv-dense.js';
-import { clearTouched, convScatter, createTouchedPixels } from '../src/kernels/conv-scatter.js';
+import { detectActive } from '../src/kernels/js/activity.js';
+import { convDense } from '../src/kernels/js/conv-dense.js';
+import { convScatter } from '../src/kernels/js/conv-scatter.js';
+import { clearTouched, createTouchedPixels } from '../src/kernels/touched-pixels.js';
 import { denseConvMacs, type ConvGeometry } from '../src/kernels/geometry.js';
-import { jsBackend } from '../src/kernels/js-backend.js';
+import { jsBackend } from '../src/kernels/js/js-backend.js';
 import { packConvWeights } from '../src/kernels/pack.js';
 import { printTable, time } from './harness.js';
 

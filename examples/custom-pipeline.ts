@@ -5,7 +5,7 @@
  *   npm run example -- custom-pipeline
  */
 import { bufferCount, map } from 'rxjs';
-import { maxPool, relu, rrmConv, rrmFc, syntheticScene, toTensor } from '../src/index.js';
+import { maxPool, relu, rrmConv, rrmFc, syntheticScene, toTensor } from 'rx-rrm';
 
 // Sobel-like edge filters on the grey level (ONNX/PyTorch weight order [out, in, kH, kW]).
 const sobelX = [-1, 0, 1, -2, 0, 2, -1, 0, 1];

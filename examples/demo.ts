@@ -6,15 +6,12 @@
  *
  * On your own model and video: npx rx-rrm run --model your.onnx --input your.mp4 --compare-dense
  */
-import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
-import { demoNetwork } from '../src/demo/network.js';
-import { sceneFrames } from '../src/demo/scene.js';
 import { mkdir } from 'node:fs/promises';
-import { writeActivityPlot } from '../src/report/activity-plot.js';
-import { formatSummary, summarize, type RunSummary } from '../src/report/run-summary.js';
-import { keyframes, toTensor, wasmBackend, type FeatureMap, type Frame } from '../src/index.js';
+import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
+import { demoNetwork, formatSummary, keyframes, sceneFrames, summarize, toTensor, defaultBackend, writeActivityPlot, type FeatureMap, type Frame, type RunSummary } from 'rx-rrm';
 
-const frames: Frame[] = [...sceneFrames({ width: 224, height: 168, frames: 120 })];
+const cutAt = 80;
+const frames: Frame[] = [...sceneFrames({ width: 224, height: 168, frames: 120, cutAt })];
 
 async function runPipeline(layers: OperatorFunction<FeatureMap, FeatureMap>[], everyFrameDense: boolean): Promise<{ outputs: FeatureMap[]; summary: RunSummary }> {
   const started = performance.now();
@@ -27,10 +24,10 @@ async function runPipeline(layers: OperatorFunction<FeatureMap, FeatureMap>[], e
 const maxDeviation = (a: FeatureMap[], b: FeatureMap[]) =>
   a.reduce((worst, map, i) => Math.max(worst, ...map.data.map((v, k) => Math.abs(v - b[i]!.data[k]!))), 0);
 
-console.log(`rx-rrm demo: ${frames.length} generated frames of ${frames[0]!.width}x${frames[0]!.height}, scene cut at frame ${Math.floor((frames.length * 2) / 3)}`);
-console.log(`network: MobileNet-style stack (stem, 4 depthwise-separable blocks, pool, classifier) with seeded random weights (not trained), ${wasmBackend.name} kernels\n`);
-// The WebAssembly SIMD kernels (the plain-JS ones, with a notice, where WebAssembly SIMD is missing).
-const backend = wasmBackend;
+console.log(`rx-rrm demo: ${frames.length} generated frames of ${frames[0]!.width}x${frames[0]!.height}, scene cut at frame ${cutAt}`);
+console.log(`network: MobileNet-style stack (stem, 4 depthwise-separable blocks, pool, classifier) with seeded random weights (not trained), ${defaultBackend().name} kernels\n`);
+// The fastest kernels that load here: native, else WebAssembly SIMD, else plain JS (with a notice).
+const backend = defaultBackend();
 await runPipeline(demoNetwork({ backend }), false); // warm-up: let V8 compile the kernels before timing
 const dense = await runPipeline(demoNetwork({ backend }), true);
 const exact = await runPipeline(demoNetwork({ backend }), false);
@@ -41,7 +38,9 @@ console.log(formatSummary(exact.summary, { dense: dense.summary, maxDeviation: m
 console.log('\n== rx-rrm, bounded error (τ = 0.05 on every layer)');
 console.log(formatSummary(bounded.summary, { dense: dense.summary, maxDeviation: maxDeviation(bounded.outputs, dense.outputs) }));
 await mkdir('out', { recursive: true });
-await writeActivityPlot('out/activity.png', bounded.outputs, { title: 'rx-rrm demo, τ = 0.05: active input pixels per layer' });
+await writeActivityPlot('out/activity.png', bounded.outputs.map((o) => ({ ...o, sceneCut: o.index === cutAt })), {
+  title: 'rx-rrm demo (MobileNet-style network, seeded random weights), τ = 0.05',
+});
 console.log('\nactivity plot (τ = 0.05): out/activity.png');
 console.log('\nThe first layer of every frame after a keyframe only integrates the pixels that changed; the sensor noise keeps');
 console.log('a few percent of them active at τ = 0, and the depthwise/pointwise stack spreads that activity with depth.');

@@ -1,27 +1,35 @@
 /**
  * Face detection on a video file with a real ONNX model (UltraFace-slim-320): prints the faces of
  * every frame and how much of the dense work rx-rrm did. The whole program is one pipe:
- * frames → model.preprocess → model.operator → decode boxes.
+ * frames → model.pipeline (preprocessing and the network) → decode boxes.
  *
- *   npm run example -- face-detection [video] [--model file.onnx] [--threshold 0.01] [--frames 35]
+ *   npm run example -- face-detection [video] [--model ultraface-slim-320.onnx] [--threshold 0.015] [--frames 60]
+ *
+ * Without arguments it uses the model and clip of ../shared/data (beside a clone of the project's
+ * repository, when present).
  */
-import { from, lastValueFrom, take, toArray } from 'rxjs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { wasmBackend } from '../src/kernels/wasm/wasm-backend.js';
-import { decodeUltraFace, loadOnnx } from '../src/model/index.js';
-import { fromVideoFile } from '../src/sources/index.js';
+import { from, lastValueFrom, take, toArray } from 'rxjs';
+import { decodeUltraFace, fromVideoFile, loadOnnx, type ModelPipelineOptions } from 'rx-rrm';
 
 const data = resolve(process.cwd(), '../shared/data');
 const [first, ...rest] = process.argv.slice(2);
 const flags = first?.startsWith('--') ? [first, ...rest] : rest;
-const video = first && !first.startsWith('--') ? first : resolve(data, 'videos/face-demographics-walking.gif');
+const video = first && !first.startsWith('--') ? first : resolve(data, 'videos/one-by-one-person-detection.mp4');
 const option = (name: string) => {
   const at = flags.indexOf(name);
   return at >= 0 ? flags[at + 1] : undefined;
 };
 const modelFile = option('--model') ?? resolve(data, 'models/ultraface-slim-320.onnx');
-const threshold = Number(option('--threshold') ?? 0.01);
-const frames = Number(option('--frames') ?? 35);
+const threshold = Number(option('--threshold') ?? 0.015);
+const frames = Number(option('--frames') ?? 60);
+for (const [what, path] of [['model', modelFile], ['video', video]] as const) {
+  if (!existsSync(path)) {
+    console.error(`face-detection: no ${what} at ${path}: pass one (face-detection <video> --model <ultraface-slim-320.onnx>)`);
+    process.exit(2);
+  }
+}
 
 const model = await loadOnnx(modelFile);
 const [, , height, width] = model.inputs[0]!.dims as number[];
@@ -29,14 +37,15 @@ console.log(`${modelFile}: input ${model.inputs[0]!.name} [${model.inputs[0]!.di
 
 // Decode once, then run the same frames through rx-rrm and through the dense path for the speed-up.
 const decoded = await lastValueFrom(fromVideoFile(video, { width, height }).pipe(take(frames), toArray()));
-const timed = async (options: Parameters<typeof model.operator>[0]) => {
+const timed = async (options: ModelPipelineOptions) => {
   const started = performance.now();
-  const outputs = await lastValueFrom(from(decoded).pipe(model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator(options), toArray()));
+  const outputs = await lastValueFrom(from(decoded).pipe(model.pipeline({ preprocess: { mean: 127, scale: 1 / 128 }, ...options }), toArray()));
   return { outputs, ms: performance.now() - started };
 };
-// The wasm kernels when built, else the plain-JS ones (with a one-line notice).
-const rrm = await timed({ threshold, backend: wasmBackend });
-const dense = await timed({ keyframeEvery: 1, backend: wasmBackend });
+// The fastest kernels that load here (native, else WebAssembly, else plain JS, with a notice).
+await timed({ threshold }); // warm-up: let V8 compile before timing
+const rrm = await timed({ threshold });
+const dense = await timed({ keyframeEvery: 1 });
 
 for (const output of rrm.outputs) {
   const faces = decodeUltraFace({ scores: output.outputs.scores!, boxes: output.outputs.boxes! });

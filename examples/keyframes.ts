@@ -5,7 +5,7 @@
  *   npm run example -- keyframes
  */
 import { interval } from 'rxjs';
-import { keyframes, rrmConv, syntheticScene, toTensor } from '../src/index.js';
+import { keyframes, rrmConv, syntheticScene, toTensor } from 'rx-rrm';
 
 const button = interval(1000); // e.g. fromEvent(resetButton, 'click') in a browser
 const weight = Float32Array.from({ length: 8 * 3 * 9 }, (_, i) => Math.sin(i) / 9);

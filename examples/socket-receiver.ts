@@ -11,8 +11,9 @@
  * to N waiting frames per stream instead. `--frames N` stops after N frames in total (scripts,
  * tests); by default it runs until killed.
  */
-import { connect, groupBy, mergeMap, pipe, take, zip, type OperatorFunction } from 'rxjs';
-import { demoNetwork, fromSocket, toTensor, type FeatureMap, type LiveFrame } from '../src/index.js';
+import { connect, groupBy, mergeMap, take, zip } from 'rxjs';
+import { fromSocket, toTensor, type LiveFrame } from 'rx-rrm';
+import { demoModel, workFraction } from './lib/demo-pipeline.js';
 import { frameChange } from './lib/frame-change.js';
 
 const option = (name: string, fallback: string) => {
@@ -24,7 +25,7 @@ const host = option('--host', '127.0.0.1');
 const frameLimit = Number(option('--frames', 'Infinity'));
 const queueSize = Number(option('--queue', '0'));
 // One set of weights for every stream; each stream's subscription gets its own layer state.
-const network = (pipe as (...ops: OperatorFunction<FeatureMap, FeatureMap>[]) => OperatorFunction<FeatureMap, FeatureMap>)(...demoNetwork({ threshold: 0.02 }));
+const network = demoModel(0.02);
 
 fromSocket({
   port,
@@ -42,7 +43,7 @@ fromSocket({
   )
   .subscribe({
     next: ([{ frame, changedFraction }, output]) => {
-      const work = output.stats.reduce((n, s) => n + s.macs, 0) / output.stats.reduce((n, s) => n + s.denseMacs, 0);
+      const work = workFraction(output.stats);
       const { dropped } = frame;
       if (frame.index % 25 === 0 || dropped > 0) {
         console.log(

@@ -8,7 +8,7 @@
  * `test-camera` is ffmpeg's test pattern at 25 frames/s, for machines without a camera.
  */
 import { concatMap, timer, map, type Observable } from 'rxjs';
-import { fromCamera, fromVideoFile, toSocket, type Frame } from '../src/index.js';
+import { fromCamera, fromVideoFile, toSocket, type Frame } from 'rx-rrm';
 
 const [input, ...flags] = process.argv.slice(2);
 if (!input) {

@@ -2,15 +2,20 @@
  * Decodes a video file and prints how much every frame changed from the previous one: the
  * fraction of pixels that changed by more than 8 grey levels is about the work an rrm layer does.
  *
- *   npm run example -- video-stats ../shared/data/videos/car-detection.mp4 [--width 224] [--gray] [--every 25]
+ *   npm run example -- video-stats [video file] [--width 224] [--gray] [--every 25]
+ *
+ * Without a file it reads ../shared/data/videos/car-detection.mp4 (beside a clone of the project's
+ * repository, when present).
  */
+import { existsSync } from 'node:fs';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { fromVideoFile } from '../src/index.js';
+import { fromVideoFile } from 'rx-rrm';
 import { frameChange, quantileOf } from './lib/frame-change.js';
 
-const [path, ...flags] = process.argv.slice(2);
-if (!path) {
-  console.error('usage: video-stats <video file> [--width N] [--gray] [--every N]');
+const args = process.argv.slice(2);
+const [path, flags] = args[0] && !args[0].startsWith('--') ? [args[0], args.slice(1)] : ['../shared/data/videos/car-detection.mp4', args];
+if (!existsSync(path)) {
+  console.error(`video-stats: no video at ${path}: pass one (video-stats <video file> [--width N] [--gray] [--every N])`);
   process.exit(2);
 }
 const option = (name: string) => {

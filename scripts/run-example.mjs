@@ -8,5 +8,5 @@ if (!name || !available.includes(name)) {
   console.error(`usage: npm run example -- <name> [args...]\navailable: ${available.sort().join(', ')}`);
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--loader', 'ts-node/esm', '--no-warnings', `examples/${name}.ts`, ...args], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--conditions=rx-rrm-source', '--loader', 'ts-node/esm', '--no-warnings', `examples/${name}.ts`, ...args], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -2,7 +2,9 @@ export type { Frame, FrameChannels, FeatureMap, LayerStats, ChangedPixels, Activ
 export * from './operators/index.js';
 export { RrmInputError } from './layers/validate.js';
 export type { KernelBackend, ConvEngine, PreparedWeights, DeltaResult } from './kernels/backend.js';
-export { jsBackend } from './kernels/js-backend.js';
+export { jsBackend } from './kernels/js/js-backend.js';
+export { defaultBackend } from './kernels/default-backend.js';
+export { createNativeBackend, nativeKernelStatus, type NativeBackendOptions } from './kernels/native/native-backend.js';
 export type { ConvGeometry, Padding } from './kernels/geometry.js';
 export { syntheticScene, sceneFrames, type SceneOptions } from './demo/scene.js';
 export { demoNetwork, type DemoNetworkOptions } from './demo/network.js';

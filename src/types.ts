@@ -32,7 +32,8 @@ export interface LayerStats {
   /**
    * Fraction of input pixels (positions, all channels together) that the layer integrated. On a
    * dense fallback (`dense` after the first item) detection stops once the layer's crossover is
-   * passed, so the fraction is just above the crossover, a lower bound; 1 on keyframes.
+   * passed, so the fraction is just above the crossover, a lower bound; 1 where the layer went
+   * dense without looking (keyframes, after a dense upstream layer, a change hint past the crossover).
    */
   readonly activeFraction: number;
   /** Multiply-adds the layer performed for this item. */
@@ -83,6 +84,14 @@ export interface FeatureMap {
   readonly stats: readonly LayerStats[];
   /** Optional hint of where the map changed; absent means "anywhere". */
   readonly changes?: ChangedPixels;
+  /**
+   * Set by a layer that recomputed this item densely (a keyframe, or more changed than its sparse
+   * update pays for): any value may differ from the previous item's. A layer whose own sparse
+   * update pays only at low activity (depthwise, RGB stems) then recomputes densely at once, without
+   * looking for changes first: on such frames the next layer also went dense 80% of the time
+   * (UltraFace, two clips), and the search mostly ended in a dense recompute anyway.
+   */
+  readonly dense?: boolean;
 }
 
 /** Non-linearities that rx-rrm applies after a projection. */

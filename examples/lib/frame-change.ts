@@ -1,6 +1,6 @@
 /** How much consecutive frames differ: what decides how much work an rrm layer can skip. */
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { Frame } from '../../src/index.js';
+import type { Frame } from 'rx-rrm';
 
 export interface FrameChange<T extends Frame = Frame> {
   readonly frame: T;

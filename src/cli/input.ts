@@ -1,11 +1,12 @@
 /**
  * The `--input` of the command line: a video file, an image folder, `camera[:device]`,
  * `tcp://host:port` (connect to a `toSocket` sender), `tcp-listen://host:port` (accept senders) or
- * `ws://host:port/path`, opened as the matching source.
+ * `ws://host:port/path`, opened as the matching source, and fitted to `--size`.
  */
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import type { Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
+import { fitFrame, type FrameFit } from '../model/preprocess.js';
+import { resolveFfmpeg, runToEnd } from '../sources/ffmpeg.js';
 import { fromCamera, fromImages, fromSocket, fromVideoFile, fromWebSocket } from '../sources/index.js';
 import type { Frame } from '../types.js';
 import { UsageError } from './errors.js';
@@ -20,13 +21,28 @@ export interface OpenedInput {
 export interface InputOptions {
   readonly width?: number;
   readonly height?: number;
-  readonly maxFrames?: number;
+  /** How frames meet `width` x `height` (default letterbox). */
+  readonly fit?: FrameFit;
+  /** Video files: resample to this rate, and cut (ms). */
+  readonly fps?: number;
+  readonly startMs?: number;
+  readonly endMs?: number;
 }
 
 export async function openInput(spec: string, options: InputOptions = {}): Promise<OpenedInput> {
-  const size = { ...(options.width ? { width: options.width } : {}), ...(options.height ? { height: options.height } : {}) };
+  const opened = await openSource(spec, options);
+  const { width, height } = options;
+  if (width === undefined || height === undefined) return opened;
+  const fit = options.fit ?? 'letterbox';
+  return { ...opened, frames: opened.frames.pipe(map((frame) => fitFrame(frame, width, height, fit))) };
+}
+
+async function openSource(spec: string, options: InputOptions): Promise<OpenedInput> {
+  const isFile = !/^(camera(:.*)?|(tcp|tcp-listen|ws|wss):\/\/.*)$/.test(spec);
+  const timing = options.fps !== undefined || options.startMs !== undefined || options.endMs !== undefined;
   const camera = /^camera(?::(.+))?$/.exec(spec);
-  if (camera) return { frames: fromCamera({ ...size, ...(camera[1] ? { device: camera[1] } : {}) }), description: `camera ${camera[1] ?? '(default)'}`, total: undefined };
+  if (timing && !isFile) throw new UsageError(`--fps, --start and --end apply to video files, not to ${spec}`);
+  if (camera) return { frames: fromCamera({ ...(camera[1] ? { device: camera[1] } : {}) }), description: `camera ${camera[1] ?? '(default)'}`, total: undefined };
   const url = /^(tcp|tcp-listen|ws|wss):\/\//.test(spec) ? new URL(spec) : undefined;
   if (url) {
     const port = Number(url.port);
@@ -38,20 +54,27 @@ export async function openInput(spec: string, options: InputOptions = {}): Promi
   }
   const info = await stat(spec).catch(() => undefined);
   if (!info) throw new UsageError(`--input ${spec}: no such file or folder (expected a video file, an image folder, camera[:device], tcp://host:port or ws://host:port/path)`);
-  if (info.isDirectory()) return { frames: fromImages(spec), description: `images in ${spec}`, total: undefined };
-  return { frames: fromVideoFile(spec, size), description: spec, total: await countFrames(spec) };
+  if (info.isDirectory()) {
+    if (timing) throw new UsageError(`--fps, --start and --end apply to video files, not to the image folder ${spec}`);
+    return { frames: fromImages(spec), description: `images in ${spec}`, total: undefined };
+  }
+  const timingOptions = { ...(options.fps !== undefined ? { fps: options.fps } : {}), ...(options.startMs !== undefined ? { startMs: options.startMs } : {}), ...(options.endMs !== undefined ? { endMs: options.endMs } : {}) };
+  const total = options.fps === undefined ? await countFrames(spec, options.startMs, options.endMs) : undefined;
+  return { frames: fromVideoFile(spec, timingOptions), description: spec, total };
 }
 
-/** The number of video frames by counting packets with ffprobe (no decoding); undefined without ffprobe. */
-function countFrames(path: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const probe = spawn('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let output = '';
-    probe.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    probe.on('error', () => resolve(undefined));
-    probe.on('close', (code) => {
-      const count = Number.parseInt(output.trim(), 10);
-      resolve(code === 0 && count > 0 ? count : undefined);
-    });
-  });
+/**
+ * The number of video frames, counted by ffmpeg copying the stream to nowhere (no decoding, and
+ * any ffmpeg build can: the static one has no ffprobe); undefined when it cannot tell.
+ */
+async function countFrames(path: string, startMs: number | undefined, endMs: number | undefined): Promise<number | undefined> {
+  try {
+    const ffmpeg = await resolveFfmpeg();
+    const cut = [...(startMs ? ['-ss', String(startMs / 1000)] : []), ...(endMs !== undefined ? ['-t', String((endMs - (startMs ?? 0)) / 1000)] : [])];
+    const { stderr, exitCode } = await runToEnd(ffmpeg.path, ['-hide_banner', '-nostdin', ...cut, '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-']);
+    const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1)?.[1];
+    return exitCode === 0 && frames !== undefined && Number(frames) > 0 ? Number(frames) : undefined;
+  } catch {
+    return undefined;
+  }
 }

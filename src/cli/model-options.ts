@@ -1,11 +1,15 @@
 /** Options shared by the commands that load a model: parsing, validation and what they turn into. */
 import { readFile } from 'node:fs/promises';
-import { jsBackend } from '../kernels/js-backend.js';
+import { jsBackend } from '../kernels/js/js-backend.js';
+import { availableParallelism } from 'node:os';
+import { createNativeBackend } from '../kernels/native/native-backend.js';
 import { createWasmBackend } from '../kernels/wasm/wasm-backend.js';
 import type { KernelBackend } from '../kernels/backend.js';
 import { isThresholdMode, THRESHOLD_MODES, type ThresholdMode } from '../model/threshold-mode.js';
-import type { PreprocessOptions } from '../model/preprocess.js';
+import type { FrameFit, PreprocessOptions } from '../model/preprocess.js';
+import type { ParsedValues } from './args.js';
 import { UsageError } from './errors.js';
+import type { InputOptions } from './input.js';
 
 export const MODEL_OPTIONS = {
   model: { type: 'string' },
@@ -19,12 +23,19 @@ export const MODEL_OPTIONS = {
   threads: { type: 'string' },
   'max-frames': { type: 'string' },
   'threshold-mode': { type: 'string' },
+  stretch: { type: 'boolean' },
+  fps: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
   verbose: { type: 'boolean' },
 } as const;
 
-export interface ParsedValues {
-  readonly [name: string]: string | boolean | undefined;
-}
+/** The input options of `run` and `tune`, as their usage lists them. */
+export const INPUT_USAGE = `  --size WxH                               frames to this size first, aspect kept by letterboxing (black bars)
+  --stretch                                stretch instead of letterboxing (to --size and to the model's input size)
+  --fps F   --start S   --end S            video files: resample to F frames/s, from S seconds to S seconds
+  --mean M --scale S --std D               input = (byte − M) · S / D, one value or per channel (default scale 1/255)
+  --channel-order rgb|bgr                  --backend native|wasm|js   --threads 1|2|auto   --max-frames N`;
 
 export function requireString(values: ParsedValues, name: string, what: string): string {
   const value = values[name];
@@ -32,21 +43,41 @@ export function requireString(values: ParsedValues, name: string, what: string):
   return value;
 }
 
-export function optionalNumber(values: ParsedValues, name: string, check: (n: number) => boolean = Number.isFinite, expected = 'a number'): number | undefined {
+/** A finite number that passes `check`; `--name value: expected ...` as one line otherwise. */
+export function optionalNumber(values: ParsedValues, name: string, check: (n: number) => boolean = () => true, expected = 'a number'): number | undefined {
   const value = values[name];
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !check(n)) throw new UsageError(`--${name} ${String(value)}: expected ${expected}`);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} ${String(value)}: expected ${expected}`);
   return n;
 }
 
 /** `--size 320x240` as width and height. */
-export function parseSize(values: ParsedValues): { width?: number; height?: number } {
+function parseSize(values: ParsedValues): { width?: number; height?: number } {
   const value = values.size;
   if (value === undefined) return {};
   const match = /^(\d+)x(\d+)$/.exec(String(value));
   if (!match || Number(match[1]) <= 0 || Number(match[2]) <= 0) throw new UsageError(`--size ${String(value)}: expected WIDTHxHEIGHT, e.g. 320x240`);
   return { width: Number(match[1]), height: Number(match[2]) };
+}
+
+/** How frames of another aspect ratio meet `--size` and the model's input size. */
+export function fitOption(values: ParsedValues): FrameFit {
+  return values.stretch ? 'stretch' : 'letterbox';
+}
+
+/** `--size`, `--stretch`, `--fps`, `--start`, `--end` for `openInput`. */
+export function inputOptions(values: ParsedValues): InputOptions {
+  const fps = optionalNumber(values, 'fps', (n) => n > 0, 'a number of frames per second > 0');
+  const start = optionalNumber(values, 'start', (n) => n >= 0, 'a time in seconds >= 0');
+  const end = optionalNumber(values, 'end', (n) => n > (start ?? 0), `a time in seconds after --start (${start ?? 0})`);
+  return {
+    ...parseSize(values),
+    fit: fitOption(values),
+    ...(fps !== undefined ? { fps } : {}),
+    ...(start !== undefined ? { startMs: start * 1000 } : {}),
+    ...(end !== undefined ? { endMs: end * 1000 } : {}),
+  };
 }
 
 /** `--mean 127` or `--mean 0.485,0.456,0.406` (one value or one per channel). */
@@ -66,6 +97,7 @@ export function preprocessOptions(values: ParsedValues): PreprocessOptions {
   const std = numberList(values, 'std');
   const scale = optionalNumber(values, 'scale');
   return {
+    fit: fitOption(values),
     ...(mean !== undefined ? { mean } : {}),
     ...(std !== undefined ? { std } : {}),
     ...(scale !== undefined ? { scale } : { scale: 1 / 255 }),
@@ -76,13 +108,16 @@ export function preprocessOptions(values: ParsedValues): PreprocessOptions {
 export function backendOption(values: ParsedValues): KernelBackend {
   const threads = values.threads ?? '1';
   if (threads !== '1' && threads !== '2' && threads !== 'auto') throw new UsageError(`--threads ${String(threads)}: expected 1, 2 or auto (two threads share dense recomputes)`);
-  const name = values.backend ?? 'wasm';
+  const name = values.backend ?? 'native';
+  const notice = (message: string) => console.error(message);
+  const count = threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : threads === '2' ? 2 : 1;
   if (name === 'js') {
-    if (threads !== '1') throw new UsageError(`--threads ${threads}: the js backend runs on one thread; use --backend wasm`);
+    if (threads !== '1') throw new UsageError(`--threads ${threads}: the js backend runs on one thread; use --backend native or wasm`);
     return jsBackend;
   }
-  if (name === 'wasm') return createWasmBackend({ threads: threads === 'auto' ? 'auto' : threads === '2' ? 2 : 1, notice: (message) => console.error(message) });
-  throw new UsageError(`--backend ${String(name)}: expected wasm or js`);
+  if (name === 'native') return createNativeBackend({ threads: count, notice });
+  if (name === 'wasm') return createWasmBackend({ threads: count, notice });
+  throw new UsageError(`--backend ${String(name)}: expected native, wasm or js`);
 }
 
 /** `--threshold-mode absolute|relative`, undefined when not given. */

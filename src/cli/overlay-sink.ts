@@ -1,25 +1,10 @@
 /** `run --overlay`: pairs each model output with its source frame and writes the overlay video. */
+import type { DetectionDecoder } from '../model/detections.js';
 import type { ModelOutput } from '../model/executor.js';
 import type { OnnxModel } from '../model/model.js';
-import { decodeUltraFace } from '../model/ultraface.js';
-import { drawOverlay, OverlayVideoWriter, type OverlayBox } from '../report/overlay.js';
+import { letterboxGeometry, type FrameFit } from '../model/preprocess.js';
+import { drawOverlay, OverlayVideoWriter, type ModelPlacement } from '../report/overlay.js';
 import type { Frame } from '../types.js';
-
-/** Boxes in model-input pixels for one output, or undefined for models without a known decoder. */
-type Detector = (output: ModelOutput) => OverlayBox[];
-
-/** UltraFace-style detectors (`scores` [1, N, 2] and `boxes` [1, N, 4]) get their faces drawn. */
-export function detectorFor(model: OnnxModel): { detect: Detector; width: number; height: number } | undefined {
-  const scores = model.outputs.find((o) => o.name === 'scores');
-  const boxes = model.outputs.find((o) => o.name === 'boxes');
-  const [, , height, width] = model.inputs[0]!.dims;
-  if (!scores || !boxes || scores.dims[2] !== 2 || boxes.dims[2] !== 4 || !width || !height) return undefined;
-  return {
-    width,
-    height,
-    detect: (output) => decodeUltraFace({ scores: output.outputs.scores!, boxes: output.outputs.boxes! }, { width, height }),
-  };
-}
 
 export class OverlaySink {
   private readonly frames = new Map<number, Frame>();
@@ -30,26 +15,28 @@ export class OverlaySink {
   constructor(
     private readonly path: string,
     private readonly layer: string,
-    private readonly detector: ReturnType<typeof detectorFor>,
+    private readonly decoder: DetectionDecoder | undefined,
+    private readonly model: OnnxModel,
+    private readonly fit: FrameFit,
   ) {}
-
-  get detects(): boolean {
-    return this.detector !== undefined;
-  }
 
   remember(frame: Frame): void {
     this.frames.set(frame.index, frame);
   }
 
-  async write(output: ModelOutput): Promise<void> {
+  async write(output: ModelOutput, firstOfRun: boolean): Promise<void> {
     const frame = this.frames.get(output.index);
     if (!frame) return;
     this.frames.delete(output.index);
-    const activity = output.stats.find((s) => s.layer === this.layer)?.activity;
-    const sx = this.detector ? frame.width / this.detector.width : 1;
-    const sy = this.detector ? frame.height / this.detector.height : 1;
-    const boxes = (this.detector?.detect(output) ?? []).map((b) => ({ x1: b.x1 * sx, y1: b.y1 * sy, x2: b.x2 * sx, y2: b.y2 * sy }));
-    const picture = drawOverlay(frame, activity, boxes);
+    const placement = this.placement(frame);
+    const toFrame = (x: number, y: number) => [(x - placement.offsetX) / placement.scaleX, (y - placement.offsetY) / placement.scaleY] as const;
+    const boxes = (this.decoder?.detect(output) ?? []).map((b) => {
+      const [x1, y1] = toFrame(b.x1, b.y1);
+      const [x2, y2] = toFrame(b.x2, b.y2);
+      return { x1, y1, x2, y2 };
+    });
+    const stats = output.stats.find((s) => s.layer === this.layer);
+    const picture = drawOverlay(frame, { stats, keyframe: output.keyframe || firstOfRun }, boxes, placement);
     if (!this.writer && !this.first) {
       this.first = { picture, frame };
       return;
@@ -75,5 +62,16 @@ export class OverlaySink {
       await (await this.writer).write(this.first.picture);
     }
     if (this.writer) await (await this.writer).close();
+  }
+
+  /** How preprocess placed this frame in the model's input. */
+  private placement(frame: Frame): ModelPlacement {
+    const [, , height, width] = this.model.inputs[0]!.dims;
+    if (!width || !height) return { width: frame.width, height: frame.height, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 };
+    if (this.fit === 'stretch' || (frame.width === width && frame.height === height)) {
+      return { width, height, scaleX: width / frame.width, scaleY: height / frame.height, offsetX: 0, offsetY: 0 };
+    }
+    const placed = letterboxGeometry(frame.width, frame.height, width, height);
+    return { width, height, scaleX: placed.width / frame.width, scaleY: placed.height / frame.height, offsetX: placed.offsetX, offsetY: placed.offsetY };
   }
 }

@@ -4,10 +4,11 @@
  * on a terminal; silent when stdout is a pipe or a file.
  */
 import cliProgress from 'cli-progress';
+import { formatActivity, layerActivity } from '../report/layer-activity.js';
 import type { LayerStats } from '../types.js';
 
 export interface Progress {
-  update(stats: readonly LayerStats[]): void;
+  update(stats: readonly LayerStats[], keyframe: boolean): void;
   stop(): void;
 }
 
@@ -23,7 +24,7 @@ export function createProgress(total: number | undefined, stream: NodeJS.WriteSt
   let denseMacs = 0;
   bar.start(total ?? 0, 0, { fps: '-', active: '-', saved: '-' });
   return {
-    update(stats) {
+    update(stats, keyframe) {
       frames++;
       const linear = stats.filter((s) => s.denseMacs > 0);
       for (const s of linear) {
@@ -33,7 +34,7 @@ export function createProgress(total: number | undefined, stream: NodeJS.WriteSt
       const first = linear[0];
       bar.update(frames, {
         fps: (frames / ((performance.now() - started) / 1000)).toFixed(1),
-        active: first ? `${(first.activeFraction * 100).toFixed(1)}%` : '-',
+        active: first ? formatActivity(layerActivity(first, keyframe)) : '-',
         saved: denseMacs ? `${((1 - macs / denseMacs) * 100).toFixed(0)}%` : '-',
       });
     },

@@ -1,5 +1,4 @@
 /** Weight repacking, done once when a layer is prepared. */
-import type { ConvGeometry } from './geometry.js';
 
 /**
  * ONNX/PyTorch conv weights `[outC, inC/groups, kH, kW]` to `[kH, kW, inC, outC/groups]`.
@@ -43,16 +42,4 @@ export function packLinearWeights(weight: Float32Array, outFeatures: number, inF
     for (let i = 0; i < inFeatures; i++) packed[i * outFeatures + o] = weight[o * inFeatures + i]!;
   }
   return packed;
-}
-
-/** Σ|W| over each output channel's receptive field: the factor of the τ error bound per output. */
-export function convAbsWeightSums(g: ConvGeometry, weight: Float32Array): Float32Array {
-  const perOutput = weight.length / g.outChannels;
-  const sums = new Float32Array(g.outChannels);
-  for (let oc = 0; oc < g.outChannels; oc++) {
-    let s = 0;
-    for (let k = 0; k < perOutput; k++) s += Math.abs(weight[oc * perOutput + k]!);
-    sums[oc] = s;
-  }
-  return sums;
 }

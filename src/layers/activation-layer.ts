@@ -2,7 +2,7 @@ import { activatePixels } from '../kernels/activation.js';
 import type { Activation, FeatureMap } from '../types.js';
 import type { Layer } from './layer.js';
 import { deriveMap, passStats } from './map-meta.js';
-import { findNonFinite } from '../kernels/activity.js';
+import { findNonFinite } from '../kernels/non-finite.js';
 import { assertFeatureMap, nonFiniteMapError } from './validate.js';
 
 interface ActivationState {

@@ -9,6 +9,7 @@ export function deriveMap(
   channels: number,
   stats: LayerStats | undefined,
   changes?: FeatureMap['changes'],
+  dense = false,
 ): FeatureMap {
   return {
     data,
@@ -21,6 +22,7 @@ export function deriveMap(
     keyframe: from.keyframe,
     stats: stats ? [...from.stats, stats] : from.stats,
     ...(changes ? { changes } : {}),
+    ...(dense ? { dense } : {}),
   };
 }
 

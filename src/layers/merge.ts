@@ -1,7 +1,7 @@
 /** Combining maps of several branches: the two-input steps of residual blocks and concatenations. */
 import type { FeatureMap, LayerStats } from '../types.js';
 import { deriveMap, passStats } from './map-meta.js';
-import { findNonFinite } from '../kernels/activity.js';
+import { findNonFinite } from '../kernels/non-finite.js';
 import { assertFeatureMap, assertFiniteMap, nonFiniteMapError, RrmInputError } from './validate.js';
 
 /** `a + b` element-wise; both maps must have one shape. Carries `b`'s stats (which start with `a`'s in a residual). */

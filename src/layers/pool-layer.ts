@@ -1,4 +1,4 @@
-import { clearTouched, createTouchedPixels, type TouchedPixels } from '../kernels/conv-scatter.js';
+import { clearTouched, createTouchedPixels, type TouchedPixels } from '../kernels/touched-pixels.js';
 import { resolveWindow, type Padding, type WindowGeometry } from '../kernels/geometry.js';
 import { poolPixels, type PoolShape } from '../kernels/pool.js';
 import { validatePoolGeometry } from '../kernels/validate-geometry.js';

@@ -91,10 +91,6 @@ export class RrmLayer implements Layer<RrmLayerState> {
       state.engine = this.config.backend.createConvEngine(geometry, this.config.weights, { kind: activation, leakyReluAlpha });
       state.geometry = geometry;
       fresh = true;
-      // Creating an engine may grow wasm memory, which detaches views on it: an input that was a
-      // view would now read as empty. Fused graphs hand fresh layers copies (see `wholeOutput`), so
-      // this means that contract was broken, and computing on would silently give zeros.
-      if (map.data.length !== map.height * map.width * map.channels) throw new Error(`${name}: the input map was detached by wasm memory growth`);
     }
     const engine = state.engine!;
     const denseMacs = denseConvMacs(geometry);
@@ -111,16 +107,20 @@ export class RrmLayer implements Layer<RrmLayerState> {
     // At τ = 0 every hinted pixel that really changed is active: when the hint alone passes the
     // crossover, recompute densely at once instead of paying for detection first (still exact).
     const hintedDense = threshold === 0 && candidates !== null && candidates.length > denseFraction * inputPixels;
-    if (fresh || map.keyframe || !state.lastOutput || hintedDense) {
+    // After a dense upstream layer, a layer whose sparse update pays only below half active pixels
+    // recomputes densely at once (see `FeatureMap.dense`).
+    const upstreamDense = map.dense === true && denseFraction < 0.5;
+    let dense = true;
+    if (fresh || map.keyframe || !state.lastOutput || hintedDense || upstreamDense) {
       withLayerName(name, () => engine.keyframe(map.data));
-      output = this.wholeOutput(engine, fresh);
-      const active = hintedDense && !fresh && !map.keyframe ? candidates.length / inputPixels : 1;
-      stats = layerStats(this.config, active, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
+      output = this.wholeOutput(engine);
+      stats = layerStats(this.config, 1, denseMacs, denseMacs, true, started, this.trace(geometry, 'all'));
     } else {
       const result = withLayerName(name, () => engine.update(map.data, threshold, candidates, candidates ? candidates.length : 0, denseFraction));
       const previous = state.lastOutput;
+      dense = result.dense;
       if (result.dense) {
-        output = this.wholeOutput(engine, false);
+        output = this.wholeOutput(engine);
       } else if (this.config.reuseOutput) {
         output = engine.output;
         changes = { since: previous, pixels: result.touched.subarray(0, result.touchedCount) };
@@ -138,17 +138,16 @@ export class RrmLayer implements Layer<RrmLayerState> {
     }
     state.lastInput = map.data;
     state.lastOutput = output;
-    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, geometry.outChannels, stats, changes);
+    return deriveMap(map, output, geometry.outHeight, geometry.outWidth, geometry.outChannels, stats, changes, dense);
   }
 
   /**
-   * The map to emit after the engine recomputed its whole output. In a fused graph (`reuseOutput`)
-   * the engine's output itself, which the next layer reads in place; except on the frame its engine
-   * was created, when layers after it in the same frame create engines too and may grow (and so
-   * detach) the memory it lives on. Otherwise a copy: emitted maps must never change.
+   * The map to emit after the engine recomputed its whole output: in a fused graph (`reuseOutput`)
+   * the engine's output itself, which the next layer reads in place (the backend keeps it valid
+   * until this layer's next step); otherwise a copy, since emitted maps must never change.
    */
-  private wholeOutput(engine: ConvEngine, fresh: boolean): Float32Array {
-    return this.config.reuseOutput && !fresh ? engine.output : engine.output.slice();
+  private wholeOutput(engine: ConvEngine): Float32Array {
+    return this.config.reuseOutput ? engine.output : engine.output.slice();
   }
 }
 

@@ -1,5 +1,5 @@
 /** Checks on values arriving at an operator, turned into errors that name the layer and say what was expected. */
-import { findNonFinite, nonFiniteInput } from '../kernels/activity.js';
+import { findNonFinite, nonFiniteInput } from '../kernels/non-finite.js';
 import type { FeatureMap, Frame } from '../types.js';
 
 export class RrmInputError extends TypeError {
@@ -73,10 +73,4 @@ function describe(value: unknown): string {
   if (typeof value !== 'object') return `${typeof value} ${String(value).slice(0, 40)}`;
   const data = (value as { data?: unknown }).data;
   return `an object with data of type ${data === undefined ? 'undefined' : ((data as object).constructor?.name ?? typeof data)}`;
-}
-
-/** A finite number, or a clear error naming the option. */
-export function requireFiniteOption(layer: string, name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RrmInputError(`${layer}: option ${name} must be a finite number, got ${value}`);
-  return value;
 }

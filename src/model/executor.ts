@@ -5,7 +5,7 @@
  */
 import type { OperatorFunction } from 'rxjs';
 import type { KernelBackend } from '../kernels/backend.js';
-import { jsBackend } from '../kernels/js-backend.js';
+import { defaultBackend } from '../kernels/default-backend.js';
 import { assertFeatureMap, RrmInputError } from '../layers/validate.js';
 import { mapWithState } from '../operators/with-state.js';
 import type { FeatureMap, LayerStats } from '../types.js';
@@ -30,7 +30,7 @@ export interface ModelOperatorOptions {
   readonly thresholdMode?: ThresholdMode;
   /** Recompute densely every N frames (counting from the subscription's first); default: only the first. */
   readonly keyframeEvery?: number;
-  /** Kernel backend of the RRM layers (default: the plain-JS backend). */
+  /** Kernel backend of the RRM layers (default: `defaultBackend()`, the fastest that loads here). */
   readonly backend?: KernelBackend;
   /** Active fraction above which a layer recomputes densely (default: the backend's crossover). */
   readonly denseFraction?: number;
@@ -79,7 +79,7 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
   const steps: GraphStep[] = graph.nodes.map((node) =>
     importNode(node, {
       graph,
-      backend: options.backend ?? jsBackend,
+      backend: options.backend ?? defaultBackend(),
       denseFraction: options.denseFraction,
       thresholdFor: (n) => thresholds[n.name] ?? threshold,
       thresholdScale: relative?.layerScale,
@@ -95,7 +95,8 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
       assertFeatureMap(`model input '${input.name}'`, map);
       checkInputShape(graph, map);
       if (relative) relative.reference = state.inputScale ??= modelInputScale(map);
-      const keyframe = map.keyframe || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
+      // The first frame is computed densely whatever it says: mark it so.
+      const keyframe = map.keyframe || state.count === 0 || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
       state.count++;
       const frame: FrameContext = {
         meta: { index: map.index, timestamp: map.timestamp, ...(map.streamId !== undefined ? { streamId: map.streamId } : {}), keyframe },

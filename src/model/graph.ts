@@ -15,7 +15,7 @@ export interface ValueInfo {
 }
 
 export interface OnnxNode {
-  /** The node's name, or `OpType(firstOutput)` when the file leaves it empty. */
+  /** The node's name, or `OpType #k` (the k-th node of that type in the file) when the file leaves it empty. */
   readonly name: string;
   readonly opType: string;
   /** Input value names; `''` marks an omitted optional input. */
@@ -113,8 +113,9 @@ export function readGraph(model: ModelProto, options: GraphOptions = {}): OnnxGr
     );
   }
   const nodes: OnnxNode[] = [];
+  const nameOf = unnamedNodeNames(graph.node ?? []);
   for (const proto of graph.node ?? []) {
-    const node = toNode(proto, maxTensorElements);
+    const node = toNode(proto, nameOf, maxTensorElements);
     if (node.opType === 'Constant') {
       constants.set(node.outputs[0]!, constantValue(node));
       continue;
@@ -141,14 +142,35 @@ function checkOutputsProduced(outputs: readonly ValueInfo[], nodes: readonly Onn
   }
 }
 
-function toNode(proto: NodeProto, maxTensorElements: number): OnnxNode {
+/**
+ * Names for nodes the file leaves unnamed (exporters often do): `Conv #5` is the fifth Conv of the
+ * file. Readable in tables and plots, stable for a given file (thresholds files are keyed by it),
+ * and never one of the names the file does give.
+ */
+function unnamedNodeNames(protos: readonly NodeProto[]): (proto: NodeProto) => string {
+  const given = new Set(protos.map((p) => p.name).filter(Boolean));
+  const seen = new Map<string, number>();
+  const names = new Map<NodeProto, string>();
+  for (const proto of protos) {
+    const opType = proto.opType ?? '';
+    const k = (seen.get(opType) ?? 0) + 1;
+    seen.set(opType, k);
+    if (proto.name) continue;
+    let name = `${opType} #${k}`;
+    while (given.has(name)) name += "'";
+    names.set(proto, name);
+  }
+  return (proto) => proto.name || names.get(proto)!;
+}
+
+function toNode(proto: NodeProto, nameOf: (proto: NodeProto) => string, maxTensorElements: number): OnnxNode {
   const opType = proto.opType ?? '';
   const outputs = [...(proto.output ?? [])];
   if (proto.domain && proto.domain !== 'ai.onnx') {
-    throw new ModelImportError(`node '${proto.name || outputs[0]}': operator ${proto.domain}.${opType} is from a custom domain; only the default ONNX domain is supported`);
+    throw new ModelImportError(`node '${nameOf(proto)}': operator ${proto.domain}.${opType} is from a custom domain; only the default ONNX domain is supported`);
   }
   return {
-    name: proto.name || `${opType}(${outputs[0] ?? ''})`,
+    name: nameOf(proto),
     opType,
     inputs: [...(proto.input ?? [])],
     outputs,

@@ -1,7 +1,7 @@
 /** Conv as an RRM layer; ConvTranspose computed densely every frame. */
 import { prepareConv } from '../operators/rrm-conv.js';
 import type { Padding } from '../kernels/geometry.js';
-import { findNonFinite } from '../kernels/activity.js';
+import { findNonFinite } from '../kernels/non-finite.js';
 import { isWindowOptionProblem, windowPadding, windowPair } from '../layers/window-options.js';
 import { deriveMap, passStats } from '../layers/map-meta.js';
 import { RrmInputError } from '../layers/validate.js';
@@ -108,8 +108,7 @@ export function importConv(node: OnnxNode, ctx: ImportContext): GraphStep {
     ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
     backend: ctx.backend,
     traceActivity: ctx.traces(node),
-    reuseOutput: true,
-  });
+  }, { fused: true });
   return layerStep(node, layer);
 }
 

@@ -85,8 +85,7 @@ export function importLinear(node: OnnxNode, ctx: ImportContext): GraphStep<Line
         ...(ctx.thresholdScale ? { thresholdScale: ctx.thresholdScale } : {}),
         ...(ctx.denseFraction !== undefined ? { denseFraction: ctx.denseFraction } : {}),
         backend: ctx.backend,
-        reuseOutput: true,
-      });
+      }, { fused: true });
       layers.set(key, layer);
     }
     return layer;

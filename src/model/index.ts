@@ -9,7 +9,7 @@
  * into them at load; the non-spatial tail (detection heads) runs densely; every graph output comes
  * out in ONNX's shape and element order.
  */
-export { loadOnnx, type OnnxModel, type LoadOnnxOptions } from './model.js';
+export { loadOnnx, type OnnxModel, type LoadOnnxOptions, type ModelPipelineOptions } from './model.js';
 export type { ModelOutput, ModelOperatorOptions, OutputTensor } from './executor.js';
 export { THRESHOLD_MODES, type ThresholdMode } from './threshold-mode.js';
 export type { PreprocessOptions } from './preprocess.js';
@@ -18,4 +18,9 @@ export type { Tensor } from './tensor.js';
 export { ModelImportError } from './errors.js';
 export { SUPPORTED_OPERATORS } from './operators.js';
 export { decodeTensor } from './onnx-proto.js';
-export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, FACE_SCORE, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export {
+  boxesMatch, detectionAgreement, DETECTION_AGREEMENT, knownDecoder, type DetectionAgreement, type DetectionDecoder, type FrameDetectionComparison,
+} from './detections.js';
+export type { FrameFit } from './preprocess.js';
+export { tuneThresholds, detectionsJudge, macFraction, DEFAULT_TUNE_LADDER, type TuneOptions, type TuneResult, type TunedLayer, type Judge, type Verdict } from './tune.js';

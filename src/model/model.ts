@@ -1,6 +1,6 @@
 /** `loadOnnx`: an ONNX file as an rx-rrm model, ready to run on video as one RxJS operator. */
 import { readFile } from 'node:fs/promises';
-import type { OperatorFunction } from 'rxjs';
+import { pipe, type OperatorFunction } from 'rxjs';
 import type { FeatureMap, Frame } from '../types.js';
 import { ModelImportError } from './errors.js';
 import { graphOperator, type ModelOperatorOptions, type ModelOutput } from './executor.js';
@@ -33,6 +33,15 @@ export interface OnnxModel {
   operator(options?: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput>;
   /** Frames to this model's input maps (resized to its input size when they differ). */
   preprocess(options?: PreprocessOptions): OperatorFunction<Frame, FeatureMap>;
+  /**
+   * `preprocess` and `operator` as one operator, Frames in, outputs out: the input map never leaves
+   * it, so it is updated in place instead of copied per frame. What `rx-rrm run` uses.
+   */
+  pipeline(options?: ModelPipelineOptions): OperatorFunction<Frame, ModelOutput>;
+}
+
+export interface ModelPipelineOptions extends ModelOperatorOptions {
+  readonly preprocess?: PreprocessOptions;
 }
 
 export async function loadOnnx(source: Uint8Array | string, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
@@ -60,12 +69,17 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {})
     outputs: graph.outputs,
     layers: optimized.nodes.filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType)).map((n) => n.name),
     operator: (operatorOptions = {}) => graphOperator(optimized, operatorOptions),
-    preprocess: (preprocessOptions = {}) => {
-      const [, channels, height, width] = input.dims;
-      if (input.dims.length !== 4 || !channels || !height || !width) {
-        throw new ModelImportError(`preprocess: the model input '${input.name}' has shape [${input.dims.map((d) => d ?? '?').join(', ')}]; a fixed [1, C, H, W] image size is needed`);
-      }
-      return preprocessFrames({ channels, height, width }, preprocessOptions);
-    },
+    preprocess: (preprocessOptions = {}) => preprocessFrames(fixedInputSize(input), preprocessOptions),
+    pipeline: ({ preprocess = {}, ...operatorOptions } = {}) =>
+      pipe(preprocessFrames(fixedInputSize(input), preprocess, { fused: true }), graphOperator(optimized, operatorOptions)),
   };
+}
+
+/** The model input's [1, C, H, W] size, which preprocessing resizes frames to. */
+function fixedInputSize(input: ValueInfo): { channels: number; height: number; width: number } {
+  const [, channels, height, width] = input.dims;
+  if (input.dims.length !== 4 || !channels || !height || !width) {
+    throw new ModelImportError(`preprocess: the model input '${input.name}' has shape [${input.dims.map((d) => d ?? '?').join(', ')}]; a fixed [1, C, H, W] image size is needed`);
+  }
+  return { channels, height, width };
 }

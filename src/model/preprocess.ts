@@ -5,6 +5,7 @@
  */
 import { map, pipe, type OperatorFunction } from 'rxjs';
 import { toTensor } from '../operators/to-tensor.js';
+import type { LayerEmission } from '../operators/options.js';
 import { assertFrame, RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, Frame, FrameChannels } from '../types.js';
 
@@ -17,6 +18,22 @@ export interface PreprocessOptions {
   readonly std?: number | readonly number[];
   /** Channel order the model expects (default 'rgb'); frames are RGB. */
   readonly channelOrder?: 'rgb' | 'bgr';
+  /**
+   * Frames of another aspect ratio than the input: `'stretch'` (default) resizes them to the input
+   * size; `'letterbox'` keeps their aspect ratio, scaled to fit and centred on black bars.
+   */
+  readonly fit?: FrameFit;
+}
+
+export type FrameFit = 'stretch' | 'letterbox';
+
+/** Where a letterboxed frame lands in the target: its scale and the offset of its top-left corner. */
+export interface FitGeometry {
+  readonly scale: number;
+  readonly offsetX: number;
+  readonly offsetY: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 export interface InputSize {
@@ -25,28 +42,51 @@ export interface InputSize {
   readonly channels: number;
 }
 
-export function preprocessFrames(size: InputSize, options: PreprocessOptions = {}): OperatorFunction<Frame, FeatureMap> {
+/** `emission.fused`: the one input map is updated in place (for a model operator that consumes it, never user code). */
+export function preprocessFrames(size: InputSize, options: PreprocessOptions = {}, emission: LayerEmission = {}): OperatorFunction<Frame, FeatureMap> {
   const scale = options.scale ?? 1;
   const mean = options.mean ?? 0;
   if (size.channels !== 1 && size.channels !== 3) {
     throw new RrmInputError(`preprocess: the model input has ${size.channels} channels; frames convert to 1 (gray) or 3 (RGB/BGR)`);
   }
   const bgr = options.channelOrder === 'bgr';
+  const fit = options.fit ?? 'stretch';
+  if (fit !== 'stretch' && fit !== 'letterbox') throw new RrmInputError(`preprocess: fit must be 'stretch' or 'letterbox', got ${JSON.stringify(fit)}`);
   return pipe(
-    map((frame: Frame) => adaptFrame(frame, size, bgr)),
+    map((frame: Frame) => adaptFrame(frame, size, bgr, fit)),
     toTensor({
       scale,
       mean: typeof mean === 'number' ? mean * scale : mean.map((m) => m * scale),
       ...(options.std !== undefined ? { std: options.std } : {}),
-    }),
+    }, emission),
   );
 }
 
-function adaptFrame(frame: Frame, size: InputSize, bgr: boolean): Frame {
+function adaptFrame(frame: Frame, size: InputSize, bgr: boolean, fit: FrameFit): Frame {
   assertFrame('preprocess', frame);
-  let result = convertChannels(frame, size.channels as FrameChannels, bgr);
-  if (result.width !== size.width || result.height !== size.height) result = resizeBilinear(result, size.width, size.height);
-  return result;
+  return fitFrame(convertChannels(frame, size.channels as FrameChannels, bgr), size.width, size.height, fit);
+}
+
+/** The frame at `width` x `height`: stretched, or letterboxed (aspect kept, black bars). */
+export function fitFrame(frame: Frame, width: number, height: number, fit: FrameFit): Frame {
+  if (frame.width === width && frame.height === height) return frame;
+  if (fit === 'stretch') return resizeBilinear(frame, width, height);
+  const placed = letterboxGeometry(frame.width, frame.height, width, height);
+  const inner = placed.width === frame.width && placed.height === frame.height ? frame : resizeBilinear(frame, placed.width, placed.height);
+  const data = new Uint8Array(width * height * frame.channels);
+  const rowBytes = placed.width * frame.channels;
+  for (let y = 0; y < placed.height; y++) {
+    data.set(inner.data.subarray(y * rowBytes, (y + 1) * rowBytes), ((placed.offsetY + y) * width + placed.offsetX) * frame.channels);
+  }
+  return { ...frame, data, width, height };
+}
+
+/** The largest size of aspect `frameWidth:frameHeight` that fits `width` x `height`, centred. */
+export function letterboxGeometry(frameWidth: number, frameHeight: number, width: number, height: number): FitGeometry {
+  const scale = Math.min(width / frameWidth, height / frameHeight);
+  const placedWidth = Math.max(1, Math.min(width, Math.round(frameWidth * scale)));
+  const placedHeight = Math.max(1, Math.min(height, Math.round(frameHeight * scale)));
+  return { scale, width: placedWidth, height: placedHeight, offsetX: Math.floor((width - placedWidth) / 2), offsetY: Math.floor((height - placedHeight) / 2) };
 }
 
 /** To gray (BT.601 luma) or to 3 channels (alpha dropped, gray replicated, optionally BGR). */

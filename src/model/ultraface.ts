@@ -55,19 +55,26 @@ export function faceScores(scores: OutputTensor): Float32Array {
   return Float32Array.from({ length: count }, (_, k) => scores.data[k * 2 + 1]!);
 }
 
+/** Where a face score stops being a likely face, and where it is a confident one. */
+export const FACE_SCORE = { likely: 0.5, unlikely: 0.65, confident: 0.75 } as const;
+
 /**
- * How two runs' face scores compare, prior by prior: the largest difference, and how many priors
- * are a confident face (≥ 0.75) on one side and not even a likely one (< 0.65) on the other —
- * detections that a score threshold between those two would change.
+ * How two runs' face scores compare, prior by prior: the largest difference over all priors, the
+ * largest among priors that are a likely face (≥ 0.5) on either side, and how many priors are a
+ * confident face (≥ 0.75) on one side and not even a likely one (< 0.65) on the other — detections
+ * that a score threshold between those two would change.
  */
-export function compareFaceScores(ours: Float32Array, theirs: Float32Array): { maxDeviation: number; disagreements: number } {
+export function compareFaceScores(ours: Float32Array, theirs: Float32Array): { maxDeviation: number; maxFaceDeviation: number; disagreements: number } {
   let maxDeviation = 0;
+  let maxFaceDeviation = 0;
   let disagreements = 0;
   for (let a = 0; a < ours.length; a++) {
-    maxDeviation = Math.max(maxDeviation, Math.abs(ours[a]! - theirs[a]!));
-    if ((ours[a]! >= 0.75 && theirs[a]! < 0.65) || (theirs[a]! >= 0.75 && ours[a]! < 0.65)) disagreements++;
+    const deviation = Math.abs(ours[a]! - theirs[a]!);
+    maxDeviation = Math.max(maxDeviation, deviation);
+    if (ours[a]! >= FACE_SCORE.likely || theirs[a]! >= FACE_SCORE.likely) maxFaceDeviation = Math.max(maxFaceDeviation, deviation);
+    if ((ours[a]! >= FACE_SCORE.confident && theirs[a]! < FACE_SCORE.unlikely) || (theirs[a]! >= FACE_SCORE.confident && ours[a]! < FACE_SCORE.unlikely)) disagreements++;
   }
-  return { maxDeviation, disagreements };
+  return { maxDeviation, maxFaceDeviation, disagreements };
 }
 
 /** Boxes above the score threshold after hard non-maximum suppression, best first. */

@@ -48,7 +48,7 @@ export function keyframes<T extends Pictured>(options: KeyframeOptions = {}): Mo
             sizeChanged ||
             requested ||
             (every !== undefined && count % every === 0) ||
-            (maxActive !== undefined && changedFraction(previous, item, pixelThreshold) > maxActive);
+            (maxActive !== undefined && changedPixelFraction(previous, item, pixelThreshold) > maxActive);
           count++;
           requested = false;
           previous = item;
@@ -64,7 +64,8 @@ export function keyframes<T extends Pictured>(options: KeyframeOptions = {}): Mo
     });
 }
 
-function changedFraction(a: Pictured, b: Pictured, threshold: number): number {
+/** Fraction of pixels where some channel differs by more than `threshold` (items of one size). */
+export function changedPixelFraction(a: Pictured, b: Pictured, threshold: number): number {
   const channels = b.channels;
   const pixels = b.width * b.height;
   let changed = 0;

@@ -1,6 +1,6 @@
 /** Option checks shared by the linear-layer operators. */
 import { ACTIVATIONS } from '../kernels/activation.js';
-import { findNonFinite } from '../kernels/activity.js';
+import { findNonFinite } from '../kernels/non-finite.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { KernelBackend } from '../kernels/backend.js';
 import type { Padding } from '../kernels/geometry.js';
@@ -24,17 +24,22 @@ export interface CommonLayerOptions {
   /** Active fraction above which the layer recomputes densely (default: the backend's measured crossover). */
   readonly denseFraction?: number;
   readonly name?: string;
+  /** Kernels (default: `defaultBackend()`, the fastest that loads here). */
   readonly backend?: KernelBackend;
   /**
    * Largest number of values one buffer of the layer may hold (input, padded input, projection,
    * weights), checked against each input size before anything is allocated; default 2^26.
    */
   readonly maxTensorElements?: number;
-  /**
-   * For fused model graphs only: update one output buffer in place instead of emitting a new array
-   * per item. Never set it on an operator whose maps reach user code (emitted maps must not change).
-   */
-  readonly reuseOutput?: boolean;
+}
+
+/**
+ * How a prepared layer emits its maps. `fused`: the engine's own output, updated in place frame
+ * after frame, for layers inside one operator (a model graph) whose maps never reach user code;
+ * otherwise a new array per changed item, since RxJS users hold emitted maps.
+ */
+export interface LayerEmission {
+  readonly fused?: boolean;
 }
 
 export function checkLayerOptions(name: string, options: CommonLayerOptions, outputs: number) {

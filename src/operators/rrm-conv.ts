@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { jsBackend } from '../kernels/js-backend.js';
+import { defaultBackend } from '../kernels/default-backend.js';
 import { resolveWindow, type ConvGeometry, type Padding } from '../kernels/geometry.js';
 import { packConvWeights } from '../kernels/pack.js';
 import { validateConvGeometry } from '../kernels/validate-geometry.js';
@@ -7,7 +7,7 @@ import { RrmLayer } from '../layers/rrm-layer.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { FeatureMap } from '../types.js';
 import { layerName } from './names.js';
-import { checkLayerOptions, requireFiniteValues, pair, paddingOption, type CommonLayerOptions } from './options.js';
+import { checkLayerOptions, requireFiniteValues, pair, paddingOption, type CommonLayerOptions, type LayerEmission } from './options.js';
 import { layerOperator } from './layer-operator.js';
 
 export interface RrmConvOptions extends CommonLayerOptions {
@@ -25,7 +25,7 @@ export interface RrmConvOptions extends CommonLayerOptions {
 }
 
 /** Validates and repacks the weights once; the result is shared by every subscription. */
-export function prepareConv(options: RrmConvOptions): RrmLayer {
+export function prepareConv(options: RrmConvOptions, emission: LayerEmission = {}): RrmLayer {
   const name = layerName('conv', options.name);
   const [outChannels, inPerGroup, kernelH, kernelW] = options.shape ?? [];
   const groups = options.groups ?? 1;
@@ -73,8 +73,8 @@ export function prepareConv(options: RrmConvOptions): RrmLayer {
   };
   return new RrmLayer({
     name, kind: 'conv', weights: { packed, bias: options.bias }, geometryFor,
-    ...common, backend: options.backend ?? jsBackend, traceActivity: options.traceActivity ?? false,
-    reuseOutput: options.reuseOutput ?? false,
+    ...common, backend: options.backend ?? defaultBackend(), traceActivity: options.traceActivity ?? false,
+    reuseOutput: emission.fused ?? false,
   });
 }
 

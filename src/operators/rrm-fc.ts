@@ -1,11 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
-import { jsBackend } from '../kernels/js-backend.js';
+import { defaultBackend } from '../kernels/default-backend.js';
 import { packLinearWeights } from '../kernels/pack.js';
 import { RrmLayer } from '../layers/rrm-layer.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { FeatureMap } from '../types.js';
 import { layerName } from './names.js';
-import { checkLayerOptions, requireFiniteValues, type CommonLayerOptions } from './options.js';
+import { checkLayerOptions, requireFiniteValues, type CommonLayerOptions, type LayerEmission } from './options.js';
 import { layerOperator } from './layer-operator.js';
 import { checkGeometry } from './rrm-conv.js';
 import type { ConvGeometry } from '../kernels/geometry.js';
@@ -21,7 +21,7 @@ export interface RrmFcOptions extends CommonLayerOptions {
  * every input pixel one tap. So it runs on the conv kernels, keeps pixel-wise activity (no need
  * to `flatten` first), and its weights `[out, in(HWC)]` pack to the conv scatter order directly.
  */
-export function prepareFc(options: RrmFcOptions): RrmLayer {
+export function prepareFc(options: RrmFcOptions, emission: LayerEmission = {}): RrmLayer {
   const name = layerName('fc', options.name);
   const outFeatures = options.outFeatures;
   if (!Number.isInteger(outFeatures) || outFeatures <= 0) {
@@ -49,7 +49,7 @@ export function prepareFc(options: RrmFcOptions): RrmLayer {
       checkGeometry(name, geometry, maxTensorElements, `input ${height}x${width}x${channels}`);
       return geometry;
     },
-    ...common, backend: options.backend ?? jsBackend, reuseOutput: options.reuseOutput ?? false,
+    ...common, backend: options.backend ?? defaultBackend(), reuseOutput: emission.fused ?? false,
   });
 }
 

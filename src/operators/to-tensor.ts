@@ -3,6 +3,8 @@ import { assertFrame, RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, Frame } from '../types.js';
 import { deriveMap, passStats } from '../layers/map-meta.js';
 import { mapWithState } from './with-state.js';
+import type { LayerEmission } from './options.js';
+import { convertFrame } from '../kernels/frame-to-tensor.js';
 
 export interface ToTensorOptions {
   /** Multiplies each byte first (default 1/255). */
@@ -27,7 +29,7 @@ interface ToTensorState {
  * Also lists the pixels whose bytes changed since the previous frame, so that the first layer
  * looks only there.
  */
-export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame, FeatureMap> {
+export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission = {}): OperatorFunction<Frame, FeatureMap> {
   const scale = options.scale ?? 1 / 255;
   const name = 'toTensor';
   const perChannel = (value: number | readonly number[] | undefined, fallback: number, label: string) => {
@@ -40,21 +42,23 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
   if (std.some((s) => s === 0)) throw new RrmInputError(`${name}: std must not be 0`);
   if (!Number.isFinite(scale)) throw new RrmInputError(`${name}: scale must be finite, got ${scale}`);
 
-  // A 256-entry table per channel: converting a byte is one load.
-  const tables = (channels: number) =>
-    Array.from({ length: channels }, (_, c) => {
+  // 256 entries per channel: converting a byte is one load.
+  const tables = (channels: number) => {
+    const table = new Float32Array(256 * channels);
+    for (let c = 0; c < channels; c++) {
       const m = mean.length === 1 ? mean[0]! : mean[c];
       const s = std.length === 1 ? std[0]! : std[c];
       if (m === undefined || s === undefined) {
         throw new RrmInputError(`${name}: mean/std have ${Math.max(mean.length, std.length)} values, the frame has ${channels} channels`);
       }
-      const table = Float32Array.from({ length: 256 }, (_, byte) => (byte * scale - m) / s);
-      if (table.some((v) => !Number.isFinite(v))) {
-        throw new RrmInputError(`${name}: scale ${scale}, mean ${m} and std ${s} map some bytes of channel ${c} outside float32 range; expected finite values`);
-      }
-      return table;
-    });
-  const tableCache = new Map<number, Float32Array[]>();
+      for (let byte = 0; byte < 256; byte++) table[c * 256 + byte] = (byte * scale - m) / s;
+    }
+    if (table.some((v) => !Number.isFinite(v))) {
+      throw new RrmInputError(`${name}: scale ${scale}, mean ${JSON.stringify(options.mean ?? 0)} and std ${JSON.stringify(options.std ?? 1)} map some bytes outside float32 range; expected finite values`);
+    }
+    return table;
+  };
+  const tableCache = new Map<number, Float32Array>();
 
   return mapWithState<ToTensorState, Frame, FeatureMap>(
     () => ({ lastFrame: undefined, lastLayout: undefined, lastOutput: undefined, changed: undefined }),
@@ -75,18 +79,14 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
       if (comparable) {
         if (state.changed?.length !== width * height) state.changed = new Int32Array(width * height);
         changed = state.changed;
-        changedCount = changedPixels(data, previous, channels, changed);
-        // An identical frame gives the previous map again: emitted maps are never mutated, so share it.
-        output = changedCount === 0 ? state.lastOutput! : state.lastOutput!.slice();
-        for (let k = 0; k < changedCount; k++) {
-          const i = changed[k]! * channels;
-          for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
-        }
+        // Converted in place inside a fused operator; else into a copy (emitted maps never change),
+        // and an identical frame gives the previous map again.
+        output = emission.fused ? state.lastOutput! : state.lastOutput!.slice();
+        changedCount = convertFrame(data, previous, output, table, channels, changed);
+        if (changedCount === 0) output = state.lastOutput!;
       } else {
-        output = new Float32Array(data.length);
-        for (let i = 0; i < data.length; i += channels) {
-          for (let c = 0; c < channels; c++) output[i + c] = table[c]![data[i + c]!]!;
-        }
+        output = emission.fused && state.lastOutput?.length === data.length ? state.lastOutput : new Float32Array(data.length);
+        convertFrame(data, null, output, table, channels, null);
       }
       const since = state.lastOutput;
       state.lastFrame = data;
@@ -100,34 +100,9 @@ export function toTensor(options: ToTensorOptions = {}): OperatorFunction<Frame,
         width,
         channels,
         passStats(name, 'toTensor', comparable ? changedCount / (width * height) : 1, !comparable, started),
-        comparable ? { since: since!, pixels: changed!.slice(0, changedCount) } : undefined,
+        // Inside a fused operator the list is read before the next frame overwrites it: no copy.
+        comparable ? { since: since!, pixels: emission.fused ? changed!.subarray(0, changedCount) : changed!.slice(0, changedCount) } : undefined,
       );
     },
   );
-}
-
-/**
- * Writes to `changed` the pixels where any byte differs, in increasing order, and returns their
- * count. Compares four bytes at a time where both arrays allow 32-bit views: a static camera's
- * frames are mostly equal, and one word compare per four bytes is what most of the frame costs.
- */
-export function changedPixels(data: Uint8Array, previous: Uint8Array, channels: number, changed: Int32Array): number {
-  let count = 0;
-  const mark = (byteIndex: number) => {
-    const pixel = (byteIndex / channels) | 0;
-    if (count === 0 || changed[count - 1] !== pixel) changed[count++] = pixel;
-  };
-  let start = 0;
-  if (data.byteOffset % 4 === 0 && previous.byteOffset % 4 === 0) {
-    const words = data.length >>> 2;
-    const now = new Uint32Array(data.buffer, data.byteOffset, words);
-    const before = new Uint32Array(previous.buffer, previous.byteOffset, words);
-    for (let w = 0; w < words; w++) {
-      if (now[w] === before[w]) continue;
-      for (let b = w * 4; b < w * 4 + 4; b++) if (data[b] !== previous[b]) mark(b);
-    }
-    start = words * 4;
-  }
-  for (let b = start; b < data.length; b++) if (data[b] !== previous[b]) mark(b);
-  return count;
 }

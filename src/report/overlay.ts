@@ -1,12 +1,15 @@
 /**
  * The overlay video: each input frame with a chosen layer's integrated pixels as a translucent red
- * heat map and, for detection models, the detected boxes in green; encoded by ffmpeg as a child
+ * heat map (the whole frame, labelled, when the layer computed densely) and, for detection models,
+ * the detected boxes in green; encoded by ffmpeg as a child
  * process reading raw RGB frames on stdin (an argument array, no shell).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { resolveFfmpeg } from '../sources/ffmpeg.js';
-import type { ActivityTrace, Frame } from '../types.js';
+import type { Frame, LayerStats } from '../types.js';
+import { formatActivity, layerActivity } from './layer-activity.js';
+import { Raster, type Rgb } from './raster.js';
 
 /** A box in the frame's pixel coordinates. */
 export interface OverlayBox {
@@ -16,49 +19,64 @@ export interface OverlayBox {
   readonly y2: number;
 }
 
-const HEAT = [255, 40, 0];
+const HEAT: Rgb = [255, 40, 0];
 const HEAT_ALPHA = 0.5;
-const BOX = [0, 255, 80];
+const BOX: Rgb = [0, 255, 80];
+const LABEL_INK: Rgb = [255, 255, 255];
+const LABEL_BACKGROUND: Rgb = [0, 0, 0];
 
-/** The frame's RGB pixels with the activity mask blended in and the boxes drawn (a new array). */
-export function drawOverlay(frame: Frame, activity: ActivityTrace | undefined, boxes: readonly OverlayBox[]): Uint8Array {
+/** Where the model's input lies over the frame: model x = frame x · scaleX + offsetX (letterbox or stretch). */
+export interface ModelPlacement {
+  readonly width: number;
+  readonly height: number;
+  readonly scaleX: number;
+  readonly scaleY: number;
+  readonly offsetX: number;
+  readonly offsetY: number;
+}
+
+/** What the overlay shows of the chosen layer for one frame. */
+export interface OverlayLayer {
+  readonly stats: LayerStats | undefined;
+  /** The frame is a keyframe: every layer computed densely. */
+  readonly keyframe: boolean;
+}
+
+/**
+ * The frame's RGB pixels with the layer's integrated pixels tinted red and the boxes drawn (a new
+ * array). A layer that computed densely tints the whole frame and says so in a label: its trace
+ * then lists only the pixels counted before it passed its crossover, not where the work went.
+ */
+export function drawOverlay(frame: Frame, layer: OverlayLayer, boxes: readonly OverlayBox[], placement?: ModelPlacement): Uint8Array {
   const { width, height, channels, data } = frame;
   const rgb = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) {
     for (let c = 0; c < 3; c++) rgb[p * 3 + c] = data[p * channels + (channels === 1 ? 0 : c)]!;
   }
-  if (activity) {
-    const mask = new Uint8Array(activity.width * activity.height);
-    if (activity.pixels === 'all') mask.fill(1);
-    else for (const pixel of activity.pixels) mask[pixel] = 1;
+  const picture = Raster.wrap(rgb, width, height);
+  const stats = layer.stats;
+  const activity = stats ? layerActivity(stats, layer.keyframe) : undefined;
+  if (activity && activity.kind !== 'sparse') {
+    picture.tintRect(0, 0, width, height, HEAT, HEAT_ALPHA);
+    picture.label(2, 2, `${stats!.layer}: ${formatActivity(activity)}`, LABEL_INK, LABEL_BACKGROUND);
+  } else if (stats?.activity && stats.activity.pixels !== 'all') {
+    const trace = stats.activity;
+    const mask = new Uint8Array(trace.width * trace.height);
+    for (const pixel of trace.pixels as Int32Array) mask[pixel] = 1;
+    const model = placement ?? { width, height, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 };
+    // Frame pixel -> model input pixel -> the layer's input grid (which may be smaller).
+    const cell = (v: number, scale: number, offset: number, modelSize: number, traceSize: number) => Math.floor((((v + 0.5) * scale + offset) * traceSize) / modelSize);
     for (let y = 0; y < height; y++) {
-      const my = Math.min(activity.height - 1, Math.floor((y * activity.height) / height));
+      const ty = cell(y, model.scaleY, model.offsetY, model.height, trace.height);
+      if (ty < 0 || ty >= trace.height) continue;
       for (let x = 0; x < width; x++) {
-        if (!mask[my * activity.width + Math.min(activity.width - 1, Math.floor((x * activity.width) / width))]) continue;
-        const i = (y * width + x) * 3;
-        for (let c = 0; c < 3; c++) rgb[i + c] = Math.round(rgb[i + c]! * (1 - HEAT_ALPHA) + HEAT[c]! * HEAT_ALPHA);
+        const tx = cell(x, model.scaleX, model.offsetX, model.width, trace.width);
+        if (tx >= 0 && tx < trace.width && mask[ty * trace.width + tx]) picture.tintRect(x, y, 1, 1, HEAT, HEAT_ALPHA);
       }
     }
   }
-  for (const box of boxes) drawRectangle(rgb, width, height, box);
+  for (const box of boxes) picture.strokeRect(Math.round(box.x1), Math.round(box.y1), Math.round(box.x2 - box.x1) + 1, Math.round(box.y2 - box.y1) + 1, BOX, 2);
   return rgb;
-}
-
-function drawRectangle(rgb: Uint8Array, width: number, height: number, box: OverlayBox): void {
-  const clampX = (v: number) => Math.max(0, Math.min(width - 1, Math.round(v)));
-  const clampY = (v: number) => Math.max(0, Math.min(height - 1, Math.round(v)));
-  const [x1, x2, y1, y2] = [clampX(box.x1), clampX(box.x2), clampY(box.y1), clampY(box.y2)];
-  const paint = (x: number, y: number) => rgb.set(BOX, (y * width + x) * 3);
-  for (let t = 0; t < 2; t++) {
-    for (let x = x1; x <= x2; x++) {
-      paint(x, Math.min(height - 1, y1 + t));
-      paint(x, Math.max(0, y2 - t));
-    }
-    for (let y = y1; y <= y2; y++) {
-      paint(Math.min(width - 1, x1 + t), y);
-      paint(Math.max(0, x2 - t), y);
-    }
-  }
 }
 
 /** Writes frames to a video file through ffmpeg; `close()` waits for the file to be complete. */

@@ -99,20 +99,22 @@ async function probePassthroughArgs(path: string): Promise<readonly string[]> {
   return hasFpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
 }
 
-function runToEnd(path: string, args: string[]): Promise<{ stdout: string; exitCode: number | null; spawnError?: Error }> {
+/** Runs an ffmpeg (or ffprobe) to its end and collects what it printed. */
+export function runToEnd(path: string, args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number | null; spawnError?: Error }> {
   return new Promise((resolve) => {
     let stdout = '';
+    let stderr = '';
     let child: PipedProcess;
     try {
       child = spawnPiped(path, args);
     } catch (error) {
-      resolve({ stdout, exitCode: null, spawnError: error as Error });
+      resolve({ stdout, stderr, exitCode: null, spawnError: error as Error });
       return;
     }
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('latin1')));
-    child.stderr.resume();
-    child.on('error', (error) => resolve({ stdout, exitCode: null, spawnError: error }));
-    child.on('close', (exitCode) => resolve({ stdout, exitCode }));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('latin1')));
+    child.on('error', (error) => resolve({ stdout, stderr, exitCode: null, spawnError: error }));
+    child.on('close', (exitCode) => resolve({ stdout, stderr, exitCode }));
   });
 }
 

@@ -6,6 +6,7 @@ export { restartBackoff, type LiveDecoderOptions, type LiveRetryConfig } from '.
 export { fromY4M, y4mFrames, parseY4MHeader, type Y4MInput, type Y4MOptions, type Y4MHeader } from './y4m.js';
 export { fromImages, imageFrames, naturalCompare, type ImagesOptions } from './images.js';
 export { fromReadableStream, type RawFrameLayout } from './readable-stream.js';
+export { fromRawFile } from './raw-file.js';
 export {
   fromSocket,
   toSocket,

@@ -3,9 +3,9 @@
  *
  * Node ≥ 20 and Deno 2 both implement `node:child_process`, `node:net` and `node:timers`, so the
  * same calls serve both (test/deno/pipeline.ts proves it with the real Deno binary: nothing had to
- * differ). Deno-only APIs (`Deno.Command`, `Deno.listen`) are deliberately not used because
- * @deno/shim-deno cannot emulate them on Node (DESIGN §6). Files are read with `node:fs`, which
- * Deno implements too. Keeping these calls here means a runtime difference found later is fixed
+ * differ). Deno-only APIs (`Deno.Command`, `Deno.listen`) are deliberately not used: the
+ * @deno/shim-deno package cannot emulate them on Node (its `Deno.listen` crashed and its
+ * `Deno.connect` reads failed when tried). Files are read with `node:fs`, which Deno implements too. Keeping these calls here means a runtime difference found later is fixed
  * in one file, not in every source.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
+import type { PreparedWeights } from '../../src/kernels/backend.js';
 import { resolveWindow, type ConvGeometry, type Padding } from '../../src/kernels/geometry.js';
+import { packConvWeights } from '../../src/kernels/pack.js';
+import { randomArray } from './random.js';
 
 export interface ConvCase {
   geometry: ConvGeometry;
@@ -72,3 +75,21 @@ export const pointwiseCase = (): fc.Arbitrary<ConvCase> =>
       };
       return { geometry, padding: r.padding };
     });
+
+/** A k x k conv over an h x w map with "same"-style padding (k − 1) / 2 on every side. */
+export function squareConv(h: number, w: number, inC: number, outC: number, k: number, s: number, groups: number): ConvGeometry {
+  const pad = (k - 1) >> 1;
+  return {
+    inHeight: h, inWidth: w, inChannels: inC, outHeight: Math.floor((h + 2 * pad - k) / s) + 1, outWidth: Math.floor((w + 2 * pad - k) / s) + 1,
+    outChannels: outC, kernelHeight: k, kernelWidth: k, strideH: s, strideW: s, dilationH: 1, dilationW: 1,
+    padTop: pad, padLeft: pad, padBottom: pad, padRight: pad, groups,
+  };
+}
+
+/** Random weights for a layer of geometry `g` (ONNX order, for the reference), a bias half the time, and their packed form for engines. */
+export function randomLayer(g: ConvGeometry, random: () => number, withBias = random() < 0.5) {
+  const weight = randomArray(random, g.outChannels * (g.inChannels / g.groups) * g.kernelHeight * g.kernelWidth);
+  const bias = withBias ? randomArray(random, g.outChannels) : undefined;
+  const prepared: PreparedWeights = { packed: packConvWeights(weight, g.outChannels, g.inChannels, g.groups, g.kernelHeight, g.kernelWidth), bias };
+  return { weight, bias, prepared };
+}

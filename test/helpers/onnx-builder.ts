@@ -25,7 +25,8 @@ export interface InitializerSpec {
 }
 
 export interface GraphSpec {
-  readonly input: { readonly name: string; readonly dims: readonly number[] };
+  /** A string dim is symbolic (a `dim_param`): any size. */
+  readonly input: { readonly name: string; readonly dims: readonly (number | string)[] };
   readonly outputs: readonly string[];
   readonly nodes: readonly NodeSpec[];
   readonly initializers?: Readonly<Record<string, InitializerSpec>>;
@@ -51,8 +52,11 @@ export function tensorProto(name: string, spec: InitializerSpec): onnxProto.onnx
   return { name, dims: [...spec.dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytes };
 }
 
-const floatType = (dims?: readonly number[]): onnxProto.onnx.ITypeProto => ({
-  tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, ...(dims ? { shape: { dim: dims.map((d) => ({ dimValue: d })) } } : {}) },
+const floatType = (dims?: readonly (number | string)[]): onnxProto.onnx.ITypeProto => ({
+  tensorType: {
+    elemType: onnx.TensorProto.DataType.FLOAT,
+    ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } : {}),
+  },
 });
 
 export function buildModel(spec: GraphSpec): Uint8Array {

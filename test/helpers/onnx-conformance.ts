@@ -8,7 +8,10 @@ import onnxProto from 'onnx-proto';
 import { decodeTensor } from '../../src/model/onnx-proto.js';
 import type { Tensor } from '../../src/model/tensor.js';
 
-export const CONFORMANCE_DIR = '/usr/share/libonnx-testdata/data/node';
+/** Debian's location; ONNX_CONFORMANCE_DIR points elsewhere (another install, or none: .ci/run's first pass). */
+export const CONFORMANCE_DIR = process.env.ONNX_CONFORMANCE_DIR ?? '/usr/share/libonnx-testdata/data/node';
+/** A tap `skip` value: why the conformance cases cannot run here, or false. */
+export const conformanceMissing = !existsSync(CONFORMANCE_DIR) && `the ONNX conformance data is not installed (Debian package libonnx-testdata, ${CONFORMANCE_DIR})`;
 
 export interface ConformanceCase {
   readonly name: string;

@@ -4,8 +4,8 @@
  */
 import { activate } from '../../src/kernels/activation.js';
 import { resolveWindow, type ConvGeometry, type Padding } from '../../src/kernels/geometry.js';
-import { convReference } from '../../src/kernels/reference/conv.js';
-import { linearReference } from '../../src/kernels/reference/linear.js';
+import { convReference } from './reference/conv.js';
+import { linearReference } from './reference/linear.js';
 import type { Activation } from '../../src/types.js';
 
 export interface Tensor {

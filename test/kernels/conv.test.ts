@@ -1,12 +1,13 @@
 // Optimized conv kernels against the naive direct-loop reference, over random layer shapes.
 import fc from 'fast-check';
 import t from 'tap';
-import { detectActive } from '../../src/kernels/activity.js';
-import { convDense } from '../../src/kernels/conv-dense.js';
-import { convScatter, createTouchedPixels } from '../../src/kernels/conv-scatter.js';
-import { jsBackend } from '../../src/kernels/js-backend.js';
+import { detectActive } from '../../src/kernels/js/activity.js';
+import { convDense } from '../../src/kernels/js/conv-dense.js';
+import { convScatter } from '../../src/kernels/js/conv-scatter.js';
+import { createTouchedPixels } from '../../src/kernels/touched-pixels.js';
+import { jsBackend } from '../../src/kernels/js/js-backend.js';
 import { packConvWeights } from '../../src/kernels/pack.js';
-import { convReference, scatterMacsReference } from '../../src/kernels/reference/conv.js';
+import { convReference, scatterMacsReference } from '../helpers/reference/conv.js';
 import { convCase } from '../helpers/geometry.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { resolveWindow, type Padding } from '../../src/kernels/geometry.js';
 import { poolPixels } from '../../src/kernels/pool.js';
-import { avgPoolReference, maxPoolReference } from '../../src/kernels/reference/pool.js';
+import { avgPoolReference, maxPoolReference } from '../helpers/reference/pool.js';
 import { maxAbsDiff } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 

@@ -3,7 +3,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import t from 'tap';
 import { rrmConv, rrmFc } from '../../src/index.js';
 import type { KernelBackend } from '../../src/kernels/backend.js';
-import { jsBackend } from '../../src/kernels/js-backend.js';
+import { jsBackend } from '../../src/kernels/js/js-backend.js';
 import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import type { FeatureMap } from '../../src/types.js';
 import { featureMap, perturbPixels, relativeError } from '../helpers/maps.js';

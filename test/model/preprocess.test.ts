@@ -1,12 +1,12 @@
 // model.preprocess: Frame → the model's input map: mean/scale/std, channel order and count,
 // bilinear resize; and the one-line program fromVideoFile → preprocess → operator.
-import { firstValueFrom, from, take, toArray } from 'rxjs';
+import { firstValueFrom, from, take, tap, toArray } from 'rxjs';
 import t from 'tap';
 import { loadOnnx } from '../../src/model/index.js';
 import { fromVideoFile } from '../../src/sources/index.js';
 import type { Frame } from '../../src/types.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
-import { missing, videoPath } from '../helpers/onnx-video.js';
+import { needsSharedData, videoPath } from '../helpers/shared-data.js';
 import { prng } from '../helpers/random.js';
 
 const random = prng(3);
@@ -49,11 +49,51 @@ t.test('frames of another size are resized bilinearly (pixel centres aligned) to
   t.same(Array.from(resized!.data), [5, 25, 45, 65, 5, 25, 45, 65]);
 });
 
+t.test("fit: 'letterbox' keeps the aspect ratio: scaled to fit, centred between black bars", async (t) => {
+  const model = await modelFor(1, 4, 4);
+  // An 8x4 ramp 10·x fits 4x4 as 4x2 (the bilinear halving above), one black row above and below.
+  const [boxed] = await firstValueFrom(from([frame(8, 4, 1, (x) => 10 * x)]).pipe(model.preprocess({ fit: 'letterbox' }), toArray()));
+  t.same(Array.from(boxed!.data), [0, 0, 0, 0, 5, 25, 45, 65, 5, 25, 45, 65, 0, 0, 0, 0]);
+  // A 2x4 (portrait) ramp 10·y fits 4x4 as 2x4, one black column on each side.
+  const [pillar] = await firstValueFrom(from([frame(2, 4, 1, (_x, y) => 10 * y)]).pipe(model.preprocess({ fit: 'letterbox' }), toArray()));
+  t.same(Array.from(pillar!.data), [0, 0, 0, 0, 0, 10, 10, 0, 0, 20, 20, 0, 0, 30, 30, 0]);
+  t.throws(() => model.preprocess({ fit: 'crop' as 'stretch' }), /fit must be 'stretch' or 'letterbox', got "crop"/);
+});
+
 const video = videoPath('car-detection.mp4');
-t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: missing(video).length > 0 ? 'videos absent (../shared/data)' : false }, async (t) => {
+t.test('fromVideoFile(p).pipe(model.preprocess(...), model.operator()) is the whole program', { skip: needsSharedData(video) }, async (t) => {
   const model = await modelFor(3, 60, 80);
   const outputs = await firstValueFrom(fromVideoFile(video).pipe(take(3), model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator(), toArray()));
   t.equal(outputs.length, 3);
   t.same(outputs[0]!.outputs.y!.dims, [1, 2, 60, 80]);
   t.equal(outputs[1]!.stats[0]!.kind, 'toTensor', 'the stats start with the preprocessing step');
+});
+
+t.test('model.pipeline (frames in, input map updated in place) gives preprocess + operator\'s outputs, and never changes an emitted one', async (t) => {
+  const model = await loadOnnx(buildModel({
+    input: { name: 'x', dims: [1, 3, 6, 5] },
+    outputs: ['y'],
+    nodes: [
+      { op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['h'], attributes: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } },
+      { op: 'Relu', name: 'r', inputs: ['h'], outputs: ['y'] },
+    ],
+    initializers: { w: weights(random, [4, 3, 3, 3]) },
+  }));
+  // A frame whose pixels change a few at a time, with a keyframe and an unchanged frame among them.
+  const frames: Frame[] = [];
+  let bytes = Uint8Array.from({ length: 5 * 6 * 3 }, () => Math.floor(random() * 256));
+  for (let i = 0; i < 12; i++) {
+    if (i % 4 !== 3) {
+      bytes = bytes.slice();
+      for (let k = 0; k < 3; k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    }
+    frames.push({ data: bytes, width: 5, height: 6, channels: 3, index: i, timestamp: i * 40, ...(i === 6 ? { keyframe: true } : {}) });
+  }
+  const options = { preprocess: { mean: 127, scale: 1 / 128 }, threshold: 0 };
+  const snapshots: Float32Array[] = [];
+  const fused = await firstValueFrom(from(frames).pipe(model.pipeline(options), tap((o) => snapshots.push(o.outputs.y!.data.slice())), toArray()));
+  const separate = await firstValueFrom(from(frames).pipe(model.preprocess(options.preprocess), model.operator({ threshold: 0 }), toArray()));
+  fused.forEach((o, k) => t.same(Array.from(o.outputs.y!.data), Array.from(separate[k]!.outputs.y!.data), `frame ${k}`));
+  t.ok(fused.every((o, k) => o.outputs.y!.data.every((v, i) => v === snapshots[k]![i])), 'emitted outputs unchanged after the stream');
+  t.ok(fused.slice(1).some((o) => o.stats.some((s) => s.kind === 'conv' && !s.dense)), 'delta frames take the sparse path');
 });

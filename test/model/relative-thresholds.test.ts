@@ -110,7 +110,8 @@ t.test('the bounded-error rule holds per layer: |I − Ĩ| ≤ τ_l after every 
   const scales = layerInputs(frames[0]!, dense[0]!).map(scaleOf);
   const bound = scales.map((s) => (TAU * s) / scales[0]!);
   // conv1 exact, so conv2 sees a smoothly drifting input; conv3 and fc see their upstream's jumps.
-  const results = await run(frames, { threshold: TAU, thresholdMode: 'relative', thresholds: { conv1: 0 } });
+  // No dense fallbacks (denseFraction 1): they would reset the deferred change, whatever the backend.
+  const results = await run(frames, { threshold: TAU, thresholdMode: 'relative', thresholds: { conv1: 0 }, denseFraction: 1 });
   const largest = [0, 0, 0, 0];
   results.forEach((o, k) => {
     const inputs = layerInputs(frames[k]!, o);
@@ -126,7 +127,7 @@ t.test('the bounded-error rule holds per layer: |I − Ĩ| ≤ τ_l after every 
     t.ok(largest[l]! > 0.5 * bound[l]!, `${layers[l]}: the stream defers up to ${largest[l]}, close to τ_l (so a wrong τ_l would show)`);
   }
   // In absolute mode the same stream defers more than conv3's relative bound allows: the check above can fail.
-  const absolute = await run(frames, { threshold: TAU, thresholds: { conv1: 0 } });
+  const absolute = await run(frames, { threshold: TAU, thresholds: { conv1: 0 }, denseFraction: 1 });
   const worst = Math.max(...absolute.map((o, k) => {
     const input = layerInputs(frames[k]!, o)[2]!;
     const tilde = integrated(o, 2);
@@ -136,7 +137,8 @@ t.test('the bounded-error rule holds per layer: |I − Ĩ| ≤ τ_l after every 
 });
 
 t.test('relative τ = 0 is exact', async (t) => {
-  const exact = await run(frames, { threshold: 0, thresholdMode: 'relative' });
+  // Never falling back to dense: the delta path itself must be exact.
+  const exact = await run(frames, { threshold: 0, thresholdMode: 'relative', denseFraction: 1 });
   const reference = await run(frames, { keyframeEvery: 1 });
   let worst = 0;
   exact.forEach((o, k) => {

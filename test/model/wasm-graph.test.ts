@@ -4,7 +4,7 @@
 // its views) still equal their solo runs.
 import { firstValueFrom, from, groupBy, mergeMap, toArray } from 'rxjs';
 import t from 'tap';
-import { jsBackend } from '../../src/kernels/js-backend.js';
+import { jsBackend } from '../../src/kernels/js/js-backend.js';
 import { loadWasmRuntime } from '../../src/kernels/wasm/kernel-module.js';
 import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { loadOnnx, type ModelOperatorOptions, type ModelOutput } from '../../src/model/index.js';

@@ -5,7 +5,7 @@ import { TestScheduler } from 'rxjs/testing';
 import t from 'tap';
 const tap = t;
 import { keyframes, rrmConv, rrmFc, maxPool } from '../../src/index.js';
-import { maxPoolReference } from '../../src/kernels/reference/pool.js';
+import { maxPoolReference } from '../helpers/reference/pool.js';
 import { resolveWindow } from '../../src/kernels/geometry.js';
 import type { FeatureMap } from '../../src/types.js';
 import { featureMap, perturbPixels, relativeError } from '../helpers/maps.js';

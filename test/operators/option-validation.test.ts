@@ -7,7 +7,7 @@ import type { ConvEngine, KernelBackend } from '../../src/kernels/backend.js';
 import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { validateConvGeometry, validatePoolGeometry, MAX_TENSOR_ELEMENTS_CEILING } from '../../src/kernels/validate-geometry.js';
 import type { FeatureMap } from '../../src/types.js';
-import { BACKENDS } from '../helpers/backends.js';
+import { backendsUnderTest } from '../helpers/backends.js';
 import { featureMap } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 
@@ -37,7 +37,7 @@ function countingBackend(inner: KernelBackend): { backend: KernelBackend; engine
 
 const badPaddings: unknown[] = [-1, -2, NaN, 'bogus', 0.5, Infinity, [1, 1, 1], [1, -1, 1, 1], [0, 0, 0, 0.5], {}];
 
-for (const { name: backendName, backend } of BACKENDS) {
+for (const { label: backendName, backend } of backendsUnderTest().available) {
   t.test(`${backendName}: bad padding, stride, dilation, groups and kernel sizes throw at construction, naming the option`, async (t) => {
     for (const padding of badPaddings) {
       t.throws(() => rrmConv({ name: 'c', weight, shape: [4, 3, 3, 3], padding: padding as 0, backend }), { name: 'RrmInputError' }, `padding ${String(padding)}`);

@@ -5,7 +5,7 @@ import t from 'tap';
 import { activation, avgPool, concat, flatten, globalAvgPool, keyframes, maxPool, relu, residual, rrmConv, softmax, toTensor } from '../../src/index.js';
 import { activate } from '../../src/kernels/activation.js';
 import { resolveWindow } from '../../src/kernels/geometry.js';
-import { avgPoolReference, maxPoolReference } from '../../src/kernels/reference/pool.js';
+import { avgPoolReference, maxPoolReference } from '../helpers/reference/pool.js';
 import type { FeatureMap, Frame } from '../../src/types.js';
 import { collect } from '../helpers/collect.js';
 import { maxAbsDiff, relativeError } from '../helpers/maps.js';

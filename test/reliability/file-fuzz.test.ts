@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { BACKENDS } from '../helpers/backends.js';
+import { backendsUnderTest } from '../helpers/backends.js';
 import { prng } from '../helpers/random.js';
 import { tempDir } from '../sources/helpers.js';
 import { damagedImage, damagedModel, damagedY4M, validModel } from './file-mutations.js';
@@ -56,7 +56,8 @@ t.test(`${SCALE.fileCases} mutated ONNX models, loaded and run on every backend`
   const base = validModel();
   await fuzz(t, 'ONNX models', SCALE.fileCases, (k) => {
     const { bytes, what } = damagedModel(random, base);
-    const backend = BACKENDS[k % BACKENDS.length]!.name;
+    const labels = backendsUnderTest().available.map((b) => b.label);
+    const backend = labels[k % labels.length]!;
     return { job: { kind: 'onnx', model: bytes, backend, seed: k }, what: `${what} on ${backend}` };
   });
 });

@@ -2,13 +2,13 @@
 // connected, pooling and activations, each case run in a worker with a time limit (a hang fails the
 // test and the worker is replaced). Every case must end with finite outputs or an RrmInputError.
 import t from 'tap';
-import { BACKENDS } from '../helpers/backends.js';
+import { backendsUnderTest } from '../helpers/backends.js';
 import { CaseRunner } from './worker-pool.js';
 import { LONG, SCALE } from './scale.js';
 
 const CASE_LIMIT_MS = 10_000;
 
-for (const { name } of BACKENDS) {
+for (const { label: name } of backendsUnderTest().available) {
   t.test(`${name}: ${SCALE.optionCases} random option sets end in outputs or an RrmInputError, none hangs`, { timeout: LONG ? 3_600_000 : 300_000 }, async (t) => {
     const runner = new CaseRunner();
     const counts = { ok: 0, refused: 0, unclean: 0, hang: 0 };

@@ -1,59 +1,21 @@
 /** Shared fixtures for the source tests: generated clips, the real clips, process checks. */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { Frame } from '../../src/types.js';
+import { needsSharedData, SHARED_DATA } from '../helpers/shared-data.js';
 
-/** The project's real clips live next to the repository, never in it. */
-export const REAL_VIDEOS_DIR = fileURLToPath(new URL('../../../shared/data/videos', import.meta.url));
-export const realVideosPresent = existsSync(REAL_VIDEOS_DIR);
-export const REAL_VIDEOS_MISSING = `real clips not found at ${REAL_VIDEOS_DIR}: skipping (see ../shared/data/README.md)`;
+export { TEST_FFMPEG, ffmpeg, ffprobeMissing, generateClip, probeTimestamps, referenceDecode } from '../helpers/ffmpeg.js';
 
-/** The system ffmpeg (5.1 here, as CI installs it) makes the fixtures and the reference decodes. */
-export const SYSTEM_FFMPEG = findSystemFfmpeg();
-
-function findSystemFfmpeg(): string {
-  for (const candidate of [process.env.FFMPEG_PATH, '/usr/bin/ffmpeg', '/usr/local/bin/ffmpeg']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  return 'ffmpeg';
-}
+/** The real clips of ../shared/data, when present beside the repository. */
+export const REAL_VIDEOS_DIR = resolve(SHARED_DATA, 'videos');
+export const realVideosMissing = needsSharedData(REAL_VIDEOS_DIR);
 
 /** A temporary directory removed when the test ends. */
 export function tempDir(t: { teardown: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'rx-rrm-sources-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Runs ffmpeg synchronously; throws with its stderr when it fails. Returns stdout. */
-export function ffmpeg(args: string[]): Buffer {
-  const result = spawnSync(SYSTEM_FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], { maxBuffer: 1 << 30 });
-  if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${result.stderr?.toString()}`);
-  return result.stdout;
-}
-
-/** `testsrc` (moving colour bars and a counter) for `frames` frames at `rate`, encoded to `path`. */
-export function generateClip(path: string, options: { size?: string; rate?: number; frames: number; codecArgs?: string[]; filter?: string }): string {
-  const { size = '160x120', rate = 25, frames, codecArgs = [], filter } = options;
-  ffmpeg(['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}`, '-frames:v', String(frames), ...(filter ? ['-vf', filter] : []), ...codecArgs, path]);
-  return path;
-}
-
-/** ffmpeg's own decode of `path` to raw bytes: the independent reference. */
-export function referenceDecode(path: string, pixelFormat: string, extra: string[] = []): Buffer {
-  return ffmpeg(['-i', path, ...extra, '-f', 'rawvideo', '-pix_fmt', pixelFormat, 'pipe:1']);
-}
-
-const FFPROBE = join(SYSTEM_FFMPEG, '..', 'ffprobe');
-export const probeTimestampsAvailable = existsSync(FFPROBE);
-
-/** Presentation times (ms, rounded) of every video frame as ffprobe reports them. */
-export function probeTimestamps(path: string): number[] {
-  const result = spawnSync(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path]);
-  return result.stdout.toString().trim().split('\n').map((line) => Math.round(Number(line) * 1000));
 }
 
 export function isAlive(pid: number): boolean {

@@ -6,14 +6,11 @@ import { lastValueFrom, toArray } from 'rxjs';
 import t from 'tap';
 import { fromVideoFile } from '../../src/sources/video-file.js';
 import { InputDeclarationReader, shortfall, TruncatedVideoError } from '../../src/sources/ffmpeg-integrity.js';
-import { CLIP_FORMATS, ffmpegForTests, testClip } from '../helpers/ffmpeg-clips.js';
-import { videoPath, missing } from '../helpers/onnx-video.js';
+import { CLIP_FORMATS, testClip } from '../helpers/ffmpeg-clips.js';
+import { needsSharedData, videoPath } from '../helpers/shared-data.js';
 import { tempDir } from './helpers.js';
 
 const dir = tempDir(t);
-const found = await ffmpegForTests();
-const skip = 'skip' in found ? found.skip : false;
-const ffmpeg = 'path' in found ? found.path : '';
 const decode = (path: string, options = {}) =>
   lastValueFrom(fromVideoFile(path, { pixelFormat: 'gray', ...options }).pipe(toArray())).then((frames) => ({ frames, error: undefined }), (error: Error) => ({ frames: [], error }));
 
@@ -35,20 +32,20 @@ t.test('the container declaration is read from ffmpeg\'s input header', async (t
   t.equal(shortfall({ ...reader.declaration, durationSeconds: undefined }, { frames: 1, lastPtsSeconds: 0, lastIntervalSeconds: undefined }, { startMs: 0, endMs: undefined, fps: undefined }), undefined, 'no declared duration: nothing to compare');
 });
 
-t.test('complete clips of every container decode without complaint, with and without audio', { skip }, async (t) => {
+t.test('complete clips of every container decode without complaint, with and without audio', async (t) => {
   for (const [format, codecArgs] of Object.entries(CLIP_FORMATS)) {
-    const path = testClip(ffmpeg, join(dir, `whole.${format}`), { frames: 50, codecArgs });
+    const path = testClip(join(dir, `whole.${format}`), { frames: 50, codecArgs });
     const { frames, error } = await decode(path);
     t.equal(error, undefined, `${format}: no error`);
     t.equal(frames.length, 50, `${format}: 50 frames`);
   }
-  const withAudio = testClip(ffmpeg, join(dir, 'audio.mp4'), { frames: 50, codecArgs: CLIP_FORMATS.mp4!, audio: true });
+  const withAudio = testClip(join(dir, 'audio.mp4'), { frames: 50, codecArgs: CLIP_FORMATS.mp4!, audio: true });
   const { frames, error } = await decode(withAudio);
   t.same([frames.length, error], [50, undefined], 'mp4 with an AAC track');
 });
 
-t.test('a clip shorter than its container declares errors instead of completing (ffmpeg itself exits 0)', { skip }, async (t) => {
-  const whole = testClip(ffmpeg, join(dir, 'declared.mp4'), { frames: 100, codecArgs: ['-c:v', 'libx264', '-bf', '0', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'] });
+t.test('a clip shorter than its container declares errors instead of completing (ffmpeg itself exits 0)', async (t) => {
+  const whole = testClip(join(dir, 'declared.mp4'), { frames: 100, codecArgs: ['-c:v', 'libx264', '-bf', '0', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'] });
   // Double the duration the movie header declares: 8 s declared, 4 s of frames, no decoding error.
   const bytes = Buffer.from(readFileSync(whole));
   const mvhd = bytes.indexOf('mvhd');
@@ -63,9 +60,9 @@ t.test('a clip shorter than its container declares errors instead of completing 
   t.same([accepted.frames.length, accepted.error], [100, undefined], 'allowTruncated: true accepts the short clip');
 });
 
-t.test('cuts in the middle of every container error, and allowTruncated gives the frames that decode', { skip }, async (t) => {
+t.test('cuts in the middle of every container error, and allowTruncated gives the frames that decode', async (t) => {
   for (const [format, codecArgs] of Object.entries(CLIP_FORMATS)) {
-    const whole = readFileSync(testClip(ffmpeg, join(dir, `cut-source.${format}`), { frames: 100, codecArgs }));
+    const whole = readFileSync(testClip(join(dir, `cut-source.${format}`), { frames: 100, codecArgs }));
     const cut = join(dir, `cut.${format}`);
     // 7 bytes past 55%: not on an MPEG-TS packet boundary (a TS cut exactly there is a valid,
     // shorter stream: that format declares no length, so nothing can tell).
@@ -82,7 +79,7 @@ t.test('cuts in the middle of every container error, and allowTruncated gives th
 });
 
 const car = videoPath('car-detection.mp4');
-t.test('the issue\'s case: car-detection.mp4 cut at 50% (ffmpeg exits 0 after 170 of 377 frames)', { skip: skip || (missing(car).length > 0 && `${car} not found: skipping (see ../shared/data/README.md)`) }, async (t) => {
+t.test('the issue\'s case: car-detection.mp4 cut at 50% (ffmpeg 4.1 exits 0 after 170 of 377 frames)', { skip: needsSharedData(car) }, async (t) => {
   const bytes = readFileSync(car);
   const cut = join(dir, 'car-half.mp4');
   writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));

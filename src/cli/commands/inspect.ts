@@ -1,19 +1,22 @@
 /** `rx-rrm inspect`: what a model holds, whether rx-rrm supports it, and where its multiply-adds are. */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { lastValueFrom, of } from 'rxjs';
 import { readGraph } from '../../model/graph.js';
 import { modelFromBytes } from '../../model/model.js';
 import { decodeModel } from '../../model/onnx-proto.js';
 import { SUPPORTED_OPERATORS } from '../../model/operators.js';
 import type { FeatureMap } from '../../types.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { requireString } from '../model-options.js';
 
-export const INSPECT_USAGE = 'rx-rrm inspect --model m.onnx';
+export const INSPECT_USAGE = `rx-rrm inspect --model m.onnx
+  lists the model's input, outputs and operators (supported or not), and the multiply-adds per layer:
+  the layer names are the keys of run --thresholds`;
 
 export async function inspectCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { model: { type: 'string' }, verbose: { type: 'boolean' } }, strict: true });
+  const values = parseCommandArgs('inspect', args, { model: { type: 'string' }, verbose: { type: 'boolean' } }, INSPECT_USAGE);
+  if (!values) return;
   const path = requireString(values, 'model', 'the ONNX model to inspect');
   const bytes = await readFile(path).catch((error: Error) => {
     throw new UsageError(`--model ${path}: ${error.message}`);

@@ -4,7 +4,7 @@
  * stay in L1 while an output pixel accumulates, which measured faster than holding accumulators
  * across all taps and streaming every weight per pixel.
  */
-import type { ConvGeometry } from './geometry.js';
+import type { ConvGeometry } from '../geometry.js';
 import { accumulateDepthwiseTap, accumulateTap } from './tap-accumulate.js';
 
 /** `projection = W·input + bias` for the whole map. */

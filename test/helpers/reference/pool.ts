@@ -1,6 +1,6 @@
 /** Naive max and average pooling over HWC maps: the oracle for `pool.ts`. */
-import type { WindowGeometry } from '../geometry.js';
-import type { PoolShape as PoolReferenceShape } from '../pool.js';
+import type { WindowGeometry } from '../../../src/kernels/geometry.js';
+import type { PoolShape as PoolReferenceShape } from '../../../src/kernels/pool.js';
 
 export function maxPoolReference(shape: PoolReferenceShape, window: WindowGeometry, input: Float32Array): Float32Array {
   return poolReference(shape, window, input, 'max', false);

@@ -1,14 +1,14 @@
 /**
- * One subscription's conv state in wasm memory: Ĩ (zero-bordered), P, f(P), the staged input, the
- * active-pixel and delta buffers and the touched list, all in one block allocated at creation and
- * never grown during frames. An input that is another engine's output in the same memory (the
- * previous layer of a fused graph) is read in place, and so is its touched list; any other input
- * is copied into the staged buffer.
+ * One subscription's conv state in wasm memory (the primitives the delta driver composes): Ĩ
+ * (zero-bordered), P, f(P), the staged input, the active-pixel and delta buffers and the touched
+ * list, all in one block allocated at creation and never grown during frames. An input that is
+ * another engine's output in the same memory (the previous layer of a fused graph) is read in
+ * place, and so is its touched list; any other input is copied into the staged buffer.
  */
 import type { Activation } from '../../types.js';
 import { activatePixels } from '../activation.js';
-import { nonFiniteInput } from '../activity.js';
-import type { ConvEngine, DeltaResult, EngineActivation, PreparedWeights } from '../backend.js';
+import type { EngineActivation, PreparedWeights } from '../backend.js';
+import type { ConvState } from '../delta-engine.js';
 import { convKind, denseConvMacs, type ConvGeometry, type ConvKind } from '../geometry.js';
 import { engineLayout, writeHeader, type EngineLayout } from './engine-layout.js';
 import type { WasmRuntime } from './kernel-module.js';
@@ -58,7 +58,7 @@ export function recomputesTouched(geometry: ConvGeometry): boolean {
   return RECOMPUTED_KINDS.has(convKind(geometry));
 }
 
-export class WasmConvEngine implements ConvEngine {
+export class WasmConvState implements ConvState {
   private readonly layout: EngineLayout;
   private readonly base: number;
   private readonly header: number;
@@ -70,6 +70,14 @@ export class WasmConvEngine implements ConvEngine {
   private readonly activationCode: number | undefined;
   private views: Views;
   private disposed = false;
+  /** The input the last detection staged whole (not just its candidates), until the step ends: a dense fallback reuses it. */
+  private stagedForDetection: Float32Array | undefined;
+  /**
+   * Until the first delta step, `output` is a JavaScript copy: on the frame a state is created the
+   * layers after it create theirs too, and growing the memory would detach a view this layer
+   * already handed on. From then on, views.
+   */
+  private outputCopy: Float32Array | undefined;
 
   /**
    * `helper`: a second thread for dense convs and, on pointwise layers, large sparse updates (which
@@ -98,53 +106,73 @@ export class WasmConvEngine implements ConvEngine {
     this.views = this.createViews();
   }
 
-  /** P: valid until the next call on this engine (or the next engine creation, which may grow memory). */
   get projection(): Float32Array {
     return this.currentViews().projection;
   }
 
   get output(): Float32Array {
-    return this.currentViews().activated;
+    return this.outputCopy ?? this.currentViews().activated;
   }
 
-  keyframe(input: Float32Array): void {
-    const views = this.currentViews();
-    this.stage(views, input, null, 0);
-    this.recomputeStaged(views, input);
+  get touched(): Int32Array {
+    return this.currentViews().touched;
   }
 
-  update(
-    input: Float32Array,
-    threshold: number,
-    candidates: Int32Array | null,
-    candidateCount: number,
-    denseFraction: number,
-  ): DeltaResult {
+  get activeList(): Int32Array {
+    return this.currentViews().activePixels;
+  }
+
+  touchedCount(): number {
+    return this.currentViews().header[Field.TouchedCount]!;
+  }
+
+  recompute(input: Float32Array): number {
+    // A partial copy left the other pixels stale in the staged buffer; a whole one is not redone.
+    if (this.stagedForDetection !== input) this.stage(this.currentViews(), input, null, 0);
+    this.stagedForDetection = undefined;
+    // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
+    const bad = this.runtime.kernels.integrateWhole(this.header);
+    if (bad >= 0) return bad;
+    this.runSplit(this.depthwise ? HelperJob.DenseDepthwise : HelperJob.DenseGeneral, this.geometry.outHeight, denseConvMacs(this.geometry));
     const views = this.currentViews();
-    const { kernels } = this.runtime;
-    const g = this.geometry;
-    kernels.clearTouched(this.header);
-    const memory = this.runtime.memory.buffer;
+    const { kind, leakyReluAlpha } = this.activation;
+    if (this.activationCode === undefined) activatePixels(kind, leakyReluAlpha, views.projection, views.activated, this.geometry.outChannels, null, 0);
+    else this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, this.activationCode, leakyReluAlpha);
+    if (this.outputCopy) this.outputCopy.set(views.activated);
+    return -1;
+  }
+
+  clearTouched(): void {
+    this.runtime.kernels.clearTouched(this.header);
+  }
+
+  detect(input: Float32Array, threshold: number, candidates: Int32Array | null, candidateCount: number, maxActive: number): number {
+    const views = this.currentViews();
+    this.outputCopy = undefined;
     if (candidates) {
-      if (candidates.buffer === memory) {
+      if (candidates.buffer === this.runtime.memory.buffer) {
         views.header[Field.Candidates] = candidates.byteOffset;
       } else {
         views.header[Field.Candidates] = this.base + this.layout.candidates;
         views.candidates.set(candidates.subarray(0, candidateCount));
       }
     }
-    const stagedWhole = this.stage(views, input, candidates, candidateCount);
-    const maxActive = Math.floor(denseFraction * this.inputPixels);
-    const active = kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount, maxActive);
-    if (active > maxActive) {
-      // A partial copy left the other pixels stale in the staged buffer; a whole one is not redone.
-      if (!stagedWhole) views.staged.set(input);
-      this.recomputeStaged(views, input);
-      return { activePixels: active, macs: denseConvMacs(g), dense: true, touched: views.touched, touchedCount: 0, activeList: views.activePixels };
-    }
-    if (views.header[Field.DeltasNonFinite]) {
-      throw this.nonFiniteError(views, input, kernels.findNonFinite(this.base + this.layout.deltas, active * g.inChannels));
-    }
+    this.stagedForDetection = this.stage(views, input, candidates, candidateCount) ? input : undefined;
+    return this.runtime.kernels.detectActive(this.header, threshold, candidates ? 1 : 0, candidateCount, maxActive);
+  }
+
+  deltasNonFinite(): boolean {
+    return this.currentViews().header[Field.DeltasNonFinite] !== 0;
+  }
+
+  findNonFiniteDelta(activeCount: number): number {
+    return this.runtime.kernels.findNonFinite(this.base + this.layout.deltas, activeCount * this.geometry.inChannels);
+  }
+
+  sparseUpdate(active: number): number {
+    this.stagedForDetection = undefined;
+    const { kernels } = this.runtime;
+    const g = this.geometry;
     let macs: number;
     const pixelMacs = denseConvMacs(g) / (g.outHeight * g.outWidth);
     // A pointwise layer's touched pixels are its active pixels: recomputing them costs the same
@@ -158,18 +186,12 @@ export class WasmConvEngine implements ConvEngine {
       const taps = this.depthwise ? kernels.scatterDepthwise(this.header, active) : kernels.scatterGeneral(this.header, active);
       macs = taps * g.inChannels * (g.outChannels / g.groups);
     }
+    const views = this.currentViews();
     const touchedCount = views.header[Field.TouchedCount]!;
     const { kind, leakyReluAlpha } = this.activation;
     if (this.activationCode !== undefined) kernels.activateTouched(this.header, this.activationCode, leakyReluAlpha);
     else activatePixels(kind, leakyReluAlpha, views.projection, views.activated, g.outChannels, views.touched, touchedCount);
-    return {
-      activePixels: active,
-      macs,
-      dense: false,
-      touched: views.touched,
-      touchedCount,
-      activeList: views.activePixels,
-    };
+    return macs;
   }
 
   dispose(): void {
@@ -179,20 +201,10 @@ export class WasmConvEngine implements ConvEngine {
     releaseWeights(this.runtime, this.weights);
   }
 
-  /** `activated = f(P)` over the whole map, after a dense conv. */
-  private activateWhole(views: Views): void {
-    const { kind, leakyReluAlpha } = this.activation;
-    if (this.activationCode === undefined) {
-      activatePixels(kind, leakyReluAlpha, views.projection, views.activated, this.geometry.outChannels, null, 0);
-      return;
-    }
-    this.runtime.kernels.activate(this.base + this.layout.projection, this.base + this.layout.activated, views.activated.length, this.activationCode, leakyReluAlpha);
-  }
-
   /**
    * Points `Field.Staged` at the input: in place when it lives in this memory (the previous layer's
-   * output), else at the engine's copy of it, of the candidates' channels only when they are few.
-   * Returns whether the staged input is whole (false after a partial copy).
+   * output), else at the state's copy of it, of the candidates' channels only when they are few.
+   * Returns whether the staged input is whole.
    */
   private stage(views: Views, input: Float32Array, candidates: Int32Array | null, candidateCount: number): boolean {
     if (input.buffer === this.runtime.memory.buffer) {
@@ -208,22 +220,6 @@ export class WasmConvEngine implements ConvEngine {
     return true;
   }
 
-  /** Dense recompute from the whole staged input: Ĩ = input (validated), P = W·Ĩ + b, output = f(P). */
-  private recomputeStaged(views: Views, input: Float32Array): void {
-    // Copies the input into Ĩ and validates it in one pass (wasm SIMD).
-    const bad = this.runtime.kernels.integrateWhole(this.header);
-    if (bad >= 0) {
-      const channels = this.geometry.inChannels;
-      throw nonFiniteInput(this.geometry.inWidth, Math.floor(bad / channels), bad % channels, input[bad]!);
-    }
-    this.denseConv();
-    this.activateWhole(views);
-  }
-
-  private denseConv(): void {
-    this.runSplit(this.depthwise ? HelperJob.DenseDepthwise : HelperJob.DenseGeneral, this.geometry.outHeight, denseConvMacs(this.geometry));
-  }
-
   /** A job over `count` rows or touched pixels: on two threads when there is a helper and enough work. */
   private runSplit(kind: HelperJob, count: number, macs: number): void {
     const scratch = this.base + this.layout.denseScratch;
@@ -232,7 +228,7 @@ export class WasmConvEngine implements ConvEngine {
   }
 
   private currentViews(): Views {
-    if (this.disposed) throw new Error('wasm conv engine used after dispose()');
+    if (this.disposed) throw new Error('wasm conv state used after dispose()');
     if (this.views.buffer !== this.runtime.memory.buffer) this.views = this.createViews();
     return this.views;
   }
@@ -241,6 +237,7 @@ export class WasmConvEngine implements ConvEngine {
     const buffer = this.runtime.memory.buffer;
     const { base, layout, geometry: g } = this;
     const outPixels = g.outHeight * g.outWidth;
+    this.outputCopy ??= this.views === undefined ? new Float32Array(outPixels * g.outChannels) : undefined;
     return {
       buffer,
       header: new Int32Array(buffer, this.header, Field.Count),
@@ -252,13 +249,6 @@ export class WasmConvEngine implements ConvEngine {
       candidates: new Int32Array(buffer, base + layout.candidates, this.inputPixels),
       touched: new Int32Array(buffer, base + layout.touchedList, outPixels),
     };
-  }
-
-  private nonFiniteError(views: Views, input: Float32Array, bad: number): RangeError {
-    const channels = this.geometry.inChannels;
-    const pixel = views.activePixels[Math.floor(bad / channels)]!;
-    const channel = bad % channels;
-    return nonFiniteInput(this.geometry.inWidth, pixel, channel, input[pixel * channels + channel]!);
   }
 }
 

@@ -3,7 +3,7 @@
  * It reads the weights in their original ONNX/PyTorch order [outC, inC/groups, kH, kW], so it also
  * checks the repacking that the fast kernels depend on.
  */
-import type { ConvGeometry } from '../geometry.js';
+import type { ConvGeometry } from '../../../src/kernels/geometry.js';
 
 /** `output[oy, ox, oc] = bias[oc] + Σ weight[oc, ci, ky, kx] · input[iy, ix, g·inPerGroup + ci]` (HWC). */
 export function convReference(

@@ -2,27 +2,9 @@
  * Plain-JS sparse delta convolution, scatter form: every active input pixel adds `W[ky,kx]ᵀ·d` into
  * the one output pixel each kernel tap reaches. Work is proportional to the active pixels only.
  */
-import type { ConvGeometry } from './geometry.js';
+import type { ConvGeometry } from '../geometry.js';
+import type { TouchedPixels } from '../touched-pixels.js';
 import { accumulateDepthwiseTap, accumulateTap } from './tap-accumulate.js';
-
-/** Output pixels the scatter touched, each listed once (`marks` is cleared again by the caller). */
-export interface TouchedPixels {
-  /** One byte per output pixel; nonzero while the pixel is in `list`. */
-  readonly marks: Uint8Array;
-  /** Output pixel indices `oy·outWidth + ox`; the first `count` are valid. */
-  readonly list: Int32Array;
-  count: number;
-}
-
-export function createTouchedPixels(pixelCount: number): TouchedPixels {
-  return { marks: new Uint8Array(pixelCount), list: new Int32Array(pixelCount), count: 0 };
-}
-
-/** Forget the touched set, clearing only the marks that were set. */
-export function clearTouched(touched: TouchedPixels): void {
-  for (let k = 0; k < touched.count; k++) touched.marks[touched.list[k]!] = 0;
-  touched.count = 0;
-}
 
 /**
  * `projection += W·D` where D is zero except at `activePixels[0..activeCount)` (input pixel indices)
