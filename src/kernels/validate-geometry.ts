@@ -39,7 +39,7 @@ export function paddedExtent(input: number, padBegin: number, output: number, st
 
 /**
  * Throws a `RangeError` unless `g` is a geometry every backend can run: sizes, kernel, stride,
- * dilation and groups positive integers, pads non-negative integers, groups dividing both channel
+ * dilation and groups positive integers, pads non-negative integers (all within i32), groups dividing both channel
  * counts, the output size exactly `floor((in + pads − dilation·(kernel − 1) − 1) / stride) + 1`
  * and at least 1, and no buffer (input, padded input, output, weights) above the element limit.
  */
@@ -130,9 +130,12 @@ function expectedOutput(axis: string, input: number, padBegin: number, padEnd: n
   return Math.floor((span - extent) / stride) + 1;
 }
 
+/** Every field is an i32 in the wasm and native kernels. */
+const MAX_FIELD = 2 ** 31 - 1;
+
 function requireInteger(field: string, value: unknown, min: number): void {
-  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= min)) {
-    throw new RangeError(`${field} must be an integer ≥ ${min}, got ${describe(value)}`);
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_FIELD)) {
+    throw new RangeError(`${field} must be an integer from ${min} to ${MAX_FIELD}, got ${describe(value)}`);
   }
 }
 

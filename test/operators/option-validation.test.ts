@@ -109,10 +109,11 @@ t.test('validateConvGeometry: the kernels\' preconditions, named field by field'
   };
   t.doesNotThrow(() => validateConvGeometry(good));
   const cases: Array<[Partial<ConvGeometry>, RegExp]> = [
-    [{ padTop: -1 }, /padTop must be an integer ≥ 0, got -1/],
-    [{ strideW: 0 }, /strideW must be an integer ≥ 1, got 0/],
-    [{ dilationH: 0.5 }, /dilationH must be an integer ≥ 1, got 0.5/],
-    [{ kernelWidth: NaN }, /kernelWidth must be an integer ≥ 1, got NaN/],
+    [{ padTop: -1 }, /padTop must be an integer from 0 to 2147483647, got -1/],
+    [{ strideW: 0 }, /strideW must be an integer from 1 to 2147483647, got 0/],
+    [{ dilationH: 0.5 }, /dilationH must be an integer from 1 to 2147483647, got 0.5/],
+    [{ kernelWidth: NaN }, /kernelWidth must be an integer from 1 to 2147483647, got NaN/],
+    [{ strideH: 2 ** 31 }, /strideH must be an integer from 1 to 2147483647, got 2147483648/],
     [{ groups: 3 }, /groups 3 must divide both inChannels 4 and outChannels 2/],
     [{ outHeight: 4 }, /output 4x3 does not match the window arithmetic, which gives 3x3/],
     [{ kernelHeight: 9 }, /input height 6 with padding 1\+1 is smaller than the 9-pixel kernel/],
