@@ -59,7 +59,8 @@ export function fromWebSocketServer(options: WebSocketServerOptions = {}): Obser
     const host = options.host ?? '127.0.0.1';
     // Our own HTTP server, so that connections that never upgrade are bounded too: by count
     // (maxConnections, refused on arrival) and by the time their request headers may take.
-    const http = createServer();
+    // Node checks request-header deadlines on a timer (30 s by default): often enough for ours.
+    const http = createServer({ connectionsCheckingInterval: Math.max(100, Math.min(30_000, limits.headerTimeoutMs / 2)) });
     http.maxConnections = limits.maxConnections;
     http.headersTimeout = Math.min(limits.headerTimeoutMs, 2 ** 31 - 1);
     http.requestTimeout = Math.min(limits.frameTimeoutMs, 2 ** 31 - 1);

@@ -197,6 +197,21 @@ t.test('tcp: silence, a slow header and a slow frame are each closed by their ow
   receiver.subscription.unsubscribe();
 });
 
+t.test('ws: a connection that never finishes its upgrade request is closed after headerTimeoutMs', async (t) => {
+  const receiver = server('ws', { headerTimeoutMs: 300 });
+  const port = await receiver.port;
+  const started = Date.now();
+  const loris = await tcpPeer(port);
+  loris.on('error', () => undefined);
+  loris.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  const trickle = setInterval(() => loris.write('X'), 100); // bytes keep coming, the headers never end
+  await closedTcp(loris);
+  clearInterval(trickle);
+  const elapsed = Date.now() - started;
+  t.ok(elapsed < 2000, `closed after ${elapsed} ms`);
+  receiver.subscription.unsubscribe();
+});
+
 t.test('clients stall no more: fromSocket({ connect }) and fromWebSocket error after idleTimeoutMs of silence', async (t) => {
   const silentTcp = createServer(() => undefined);
   await new Promise<void>((resolve) => silentTcp.listen(0, '127.0.0.1', resolve));
