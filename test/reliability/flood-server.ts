@@ -50,6 +50,8 @@ const onFrame = (frame: LiveFrame) => {
 const subscription = (kind === 'tcp' ? fromSocket(options) : fromWebSocketServer(options)).subscribe({ next: onFrame, error: (e: Error) => console.log(JSON.stringify({ fatal: e.message })) });
 
 process.stdin.setEncoding('utf8');
+// The parent test went away without asking for the report: nothing to report to.
+process.stdin.on('end', () => process.exit(1));
 process.stdin.on('data', (text: string) => {
   if (!text.includes('report')) return;
   sample();

@@ -174,6 +174,10 @@ async function goodPeer(kind: Kind, port: number, stopped: () => boolean): Promi
 
 async function flood(t: Test, kind: Kind, floods: readonly Flood[]): Promise<void> {
   const child = spawnTypescript(new URL('./flood-server.ts', import.meta.url), [kind], ['--max-old-space-size=256']);
+  // Whatever happens to this test, its server does not outlive it.
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
   let port: number | undefined;
   let report: Report | undefined;
   const exited = jsonLines(child, (line) => {

@@ -15,6 +15,9 @@ interface Sample {
 t.test(`soak: ${SCALE.soakFrames} frames, memory grows by at most 5% after warm-up`, { timeout: LONG ? 1_800_000 : 300_000 }, async (t) => {
   const every = SCALE.soakFrames / 20;
   const child = spawnTypescript(new URL('./soak-run.ts', import.meta.url), [String(SCALE.soakFrames), String(every)], ['--expose-gc']);
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  });
   let result: { samples: Sample[]; processed: number; dropped: number } | undefined;
   const exit = await jsonLines(child, (line) => {
     if (Array.isArray(line.samples)) result = line as unknown as typeof result;
