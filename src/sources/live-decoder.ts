@@ -3,7 +3,8 @@
  * errors, or stalls for `idleTimeoutMs`), it is started again with backoff, following RxJS's
  * `retry` conventions. The first frame after a restart is marked `keyframe: true` (the layers
  * downstream recompute from scratch: the picture may have jumped) and every frame carries the
- * number of restarts so far in `reconnects`; `index` keeps counting across restarts.
+ * number of restarts so far in `reconnects`; `index` keeps counting across restarts, while
+ * `timestamp` is the restarted decoder's own (it may start again from 0).
  */
 import { defer, Observable, retry, throwError, timer, type ObservableInput, type Subscriber } from 'rxjs';
 import type { Frame } from '../types.js';
