@@ -1,13 +1,14 @@
 /**
  * The `--input` of the command line: a video file, an image folder, `camera[:device]`,
- * `tcp://host:port` (connect to a `toSocket` sender), `tcp-listen://host:port` (accept senders) or
- * `ws://host:port/path`, opened as the matching source, and fitted to `--size`.
+ * `tcp://host:port` (connect to a `toSocket` sender), `tcp-listen://host:port` (accept senders),
+ * `ws://host:port/path`, or a network stream ffmpeg reads (`rtsp://`, `rtmp://`, `udp://`, `srt://`,
+ * `http(s)://`, restarted when it drops), opened as the matching source, and fitted to `--size`.
  */
 import { stat } from 'node:fs/promises';
 import { map, type Observable } from 'rxjs';
 import { fitFrame, type FrameFit } from '../model/preprocess.js';
 import { resolveFfmpeg, runToEnd } from '../sources/ffmpeg.js';
-import { fromCamera, fromImages, fromSocket, fromVideoFile, fromWebSocket } from '../sources/index.js';
+import { fromCamera, fromImages, fromNetworkStream, fromSocket, fromVideoFile, fromWebSocket } from '../sources/index.js';
 import type { Frame } from '../types.js';
 import { UsageError } from './errors.js';
 
@@ -27,6 +28,8 @@ export interface InputOptions {
   readonly fps?: number;
   readonly startMs?: number;
   readonly endMs?: number;
+  /** Video files: accept a file that ends early or is damaged instead of failing. */
+  readonly allowTruncated?: boolean;
 }
 
 export async function openInput(spec: string, options: InputOptions = {}): Promise<OpenedInput> {
@@ -38,11 +41,13 @@ export async function openInput(spec: string, options: InputOptions = {}): Promi
 }
 
 async function openSource(spec: string, options: InputOptions): Promise<OpenedInput> {
-  const isFile = !/^(camera(:.*)?|(tcp|tcp-listen|ws|wss):\/\/.*)$/.test(spec);
+  const network = /^(rtsp|rtsps|rtmp|udp|srt|http|https):\/\//.test(spec);
+  const isFile = !network && !/^(camera(:.*)?|(tcp|tcp-listen|ws|wss):\/\/.*)$/.test(spec);
   const timing = options.fps !== undefined || options.startMs !== undefined || options.endMs !== undefined;
   const camera = /^camera(?::(.+))?$/.exec(spec);
   if (timing && !isFile) throw new UsageError(`--fps, --start and --end apply to video files, not to ${spec}`);
   if (camera) return { frames: fromCamera({ ...(camera[1] ? { device: camera[1] } : {}) }), description: `camera ${camera[1] ?? '(default)'}`, total: undefined };
+  if (network) return { frames: fromNetworkStream(spec), description: `network stream ${spec}`, total: undefined };
   const url = /^(tcp|tcp-listen|ws|wss):\/\//.test(spec) ? new URL(spec) : undefined;
   if (url) {
     const port = Number(url.port);
@@ -58,7 +63,10 @@ async function openSource(spec: string, options: InputOptions): Promise<OpenedIn
     if (timing) throw new UsageError(`--fps, --start and --end apply to video files, not to the image folder ${spec}`);
     return { frames: fromImages(spec), description: `images in ${spec}`, total: undefined };
   }
-  const timingOptions = { ...(options.fps !== undefined ? { fps: options.fps } : {}), ...(options.startMs !== undefined ? { startMs: options.startMs } : {}), ...(options.endMs !== undefined ? { endMs: options.endMs } : {}) };
+  const timingOptions = {
+    ...(options.fps !== undefined ? { fps: options.fps } : {}), ...(options.startMs !== undefined ? { startMs: options.startMs } : {}),
+    ...(options.endMs !== undefined ? { endMs: options.endMs } : {}), ...(options.allowTruncated ? { allowTruncated: true } : {}),
+  };
   const total = options.fps === undefined ? await countFrames(spec, options.startMs, options.endMs) : undefined;
   return { frames: fromVideoFile(spec, timingOptions), description: spec, total };
 }

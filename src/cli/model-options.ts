@@ -27,6 +27,7 @@ export const MODEL_OPTIONS = {
   fps: { type: 'string' },
   start: { type: 'string' },
   end: { type: 'string' },
+  'allow-truncated': { type: 'boolean' },
   verbose: { type: 'boolean' },
 } as const;
 
@@ -34,6 +35,7 @@ export const MODEL_OPTIONS = {
 export const INPUT_USAGE = `  --size WxH                               frames to this size first, aspect kept by letterboxing (black bars)
   --stretch                                stretch instead of letterboxing (to --size and to the model's input size)
   --fps F   --start S   --end S            video files: resample to F frames/s, from S seconds to S seconds
+  --allow-truncated                        video files: accept a file that ends early or is damaged (else an error)
   --mean M --scale S --std D               input = (byte − M) · S / D, one value or per channel (default scale 1/255)
   --channel-order rgb|bgr                  --backend native|wasm|js   --threads 1|2|auto   --max-frames N`;
 
@@ -77,6 +79,7 @@ export function inputOptions(values: ParsedValues): InputOptions {
     ...(fps !== undefined ? { fps } : {}),
     ...(start !== undefined ? { startMs: start * 1000 } : {}),
     ...(end !== undefined ? { endMs: end * 1000 } : {}),
+    ...(values['allow-truncated'] ? { allowTruncated: true } : {}),
   };
 }
 

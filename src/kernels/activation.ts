@@ -35,6 +35,12 @@ export function activate(kind: Activation, x: number, leakyAlpha: number): numbe
 /**
  * `output[p, :] = f(projection[p, :])` for the listed pixels, or for all when `pixels` is null.
  * One loop per kind so that the per-element branch on `kind` stays out of the hot loop.
+ *
+ * Returns false when a value it read was NaN or ±Infinity (the caller decides whether that is an
+ * error): a sum in double precision rides along the loop, and float32 values cannot overflow it, so
+ * it is finite exactly when every value was. For ReLU and ReLU6 the outputs are summed instead of
+ * the inputs (one value fewer in flight): their branch-free forms map NaN and ±Infinity to NaN or
+ * ±Infinity. `'none'` copies without reading values and returns true.
  */
 export function activatePixels(
   kind: Activation,
@@ -44,37 +50,55 @@ export function activatePixels(
   channels: number,
   pixels: Int32Array | null,
   pixelCount: number,
-): void {
-  if (pixels === null) {
-    applyRange(kind, leakyAlpha, projection, output, 0, projection.length);
-    return;
-  }
+): boolean {
+  if (pixels === null) return applyRange(kind, leakyAlpha, projection, output, 0, projection.length);
   // ReLU inline over the pixel list: a call per pixel costs more than its few channels.
   if (kind === 'relu') {
+    let sum = 0;
     for (let k = 0; k < pixelCount; k++) {
       const start = pixels[k]! * channels;
-      for (let i = start; i < start + channels; i++) output[i] = relu(projection[i]!);
+      for (let i = start; i < start + channels; i++) {
+        const r = relu(projection[i]!);
+        sum += r;
+        output[i] = r;
+      }
     }
-    return;
+    return sum - sum === 0;
   }
+  let finite = true;
   for (let k = 0; k < pixelCount; k++) {
     const start = pixels[k]! * channels;
-    applyRange(kind, leakyAlpha, projection, output, start, start + channels);
+    if (!applyRange(kind, leakyAlpha, projection, output, start, start + channels)) finite = false;
   }
+  return finite;
 }
 
-function applyRange(kind: Activation, alpha: number, src: Float32Array, dst: Float32Array, start: number, end: number): void {
+function applyRange(kind: Activation, alpha: number, src: Float32Array, dst: Float32Array, start: number, end: number): boolean {
+  let sum = 0;
   switch (kind) {
     case 'none':
       dst.set(src.subarray(start, end), start);
-      return;
+      return true;
     case 'relu':
-      for (let i = start; i < end; i++) dst[i] = relu(src[i]!);
-      return;
+      for (let i = start; i < end; i++) {
+        const r = relu(src[i]!);
+        sum += r;
+        dst[i] = r;
+      }
+      break;
     case 'relu6':
-      for (let i = start; i < end; i++) dst[i] = relu6(src[i]!);
-      return;
+      for (let i = start; i < end; i++) {
+        const r = relu6(src[i]!);
+        sum += r;
+        dst[i] = r;
+      }
+      break;
     default:
-      for (let i = start; i < end; i++) dst[i] = activate(kind, src[i]!, alpha);
+      for (let i = start; i < end; i++) {
+        const x = src[i]!;
+        sum += x;
+        dst[i] = activate(kind, x, alpha);
+      }
   }
+  return sum - sum === 0;
 }

@@ -7,6 +7,7 @@
 import type { ConvEngine, DeltaResult } from './backend.js';
 import { denseConvMacs, type ConvGeometry } from './geometry.js';
 import { nonFiniteInput } from './non-finite.js';
+import { MAX_TENSOR_ELEMENTS_CEILING, validateConvGeometry } from './validate-geometry.js';
 
 /** One subscription's layer state in a backend's memory: the steps the driver composes. */
 export interface ConvState {
@@ -41,7 +42,17 @@ export interface ConvState {
   dispose(): void;
 }
 
-export class DeltaConvEngine implements ConvEngine {
+/**
+ * The engine of one subscription: the geometry is checked first (a `RangeError` naming the field),
+ * so that no backend ever builds state, or runs a kernel, for one its kernels cannot run. The limit
+ * is the kernels' own (the largest buffer they address); layers apply their users' smaller limits.
+ */
+export function createDeltaEngine(geometry: ConvGeometry, createState: () => ConvState): ConvEngine {
+  validateConvGeometry(geometry, { maxTensorElements: MAX_TENSOR_ELEMENTS_CEILING });
+  return new DeltaConvEngine(geometry, createState());
+}
+
+class DeltaConvEngine implements ConvEngine {
   private readonly inputPixels: number;
   private readonly denseMacs: number;
 
@@ -71,6 +82,7 @@ export class DeltaConvEngine implements ConvEngine {
 
   update(input: Float32Array, threshold: number, candidates: Int32Array | null, candidateCount: number, denseFraction: number): DeltaResult {
     const state = this.state;
+    if (candidates) this.checkCandidates(candidates, candidateCount);
     state.clearTouched();
     const maxActive = Math.floor(denseFraction * this.inputPixels);
     const active = state.detect(input, threshold, candidates, candidateCount, maxActive);
@@ -90,5 +102,18 @@ export class DeltaConvEngine implements ConvEngine {
 
   dispose(): void {
     this.state.dispose();
+  }
+
+  /** A change hint is data from elsewhere: one index outside the map would have a kernel read or write outside it. */
+  private checkCandidates(candidates: Int32Array, count: number): void {
+    if (!(Number.isInteger(count) && count >= 0 && count <= candidates.length)) {
+      throw new RangeError(`candidate count ${count} is not within the ${candidates.length} candidates given`);
+    }
+    for (let k = 0; k < count; k++) {
+      const pixel = candidates[k]!;
+      if (pixel < 0 || pixel >= this.inputPixels) {
+        throw new RangeError(`candidate pixel ${pixel} is outside the ${this.geometry.inWidth}x${this.geometry.inHeight} input`);
+      }
+    }
   }
 }

@@ -1,7 +1,8 @@
 /** Combining maps of several branches: the two-input steps of residual blocks and concatenations. */
 import type { FeatureMap, LayerStats } from '../types.js';
 import { deriveMap, passStats } from './map-meta.js';
-import { assertFeatureMap, RrmInputError } from './validate.js';
+import { findNonFinite } from '../kernels/non-finite.js';
+import { assertFeatureMap, assertFiniteMap, nonFiniteMapError, RrmInputError } from './validate.js';
 
 /** `a + b` element-wise; both maps must have one shape. Carries `b`'s stats (which start with `a`'s in a residual). */
 export function addMaps(name: string, a: FeatureMap, b: FeatureMap, stats: readonly LayerStats[] = b.stats): FeatureMap {
@@ -12,7 +13,14 @@ export function addMaps(name: string, a: FeatureMap, b: FeatureMap, stats: reado
     throw new RrmInputError(`${name}: cannot add a ${b.height}x${b.width}x${b.channels} map to a ${a.height}x${a.width}x${a.channels} map; expected equal shapes`);
   }
   const sum = new Float32Array(a.data.length);
-  for (let i = 0; i < sum.length; i++) sum[i] = a.data[i]! + b.data[i]!;
+  // The double-precision total of the sums is finite exactly when every value read was.
+  let total = 0;
+  for (let i = 0; i < sum.length; i++) {
+    const s = a.data[i]! + b.data[i]!;
+    total += s;
+    sum[i] = s;
+  }
+  if (total - total !== 0) throw nonFiniteMapError(name, findNonFinite(a.data) >= 0 ? a : b);
   return deriveMap({ ...b, stats }, sum, a.height, a.width, a.channels, passStats(name, 'add', 1, true, started));
 }
 
@@ -23,6 +31,8 @@ export function concatMaps(name: string, maps: readonly FeatureMap[], stats: rea
   if (!first) throw new RrmInputError(`${name}: needs at least one input`);
   maps.forEach((map, k) => {
     assertFeatureMap(name, map);
+    // Copies are block moves that read no values in JS: each input is checked on its own.
+    assertFiniteMap(name, map);
     if (map.height !== first.height || map.width !== first.width) {
       throw new RrmInputError(`${name}: input ${k} is ${map.height}x${map.width}, expected ${first.height}x${first.width} like input 0`);
     }

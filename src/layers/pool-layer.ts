@@ -1,8 +1,10 @@
 import { clearTouched, createTouchedPixels, type TouchedPixels } from '../kernels/touched-pixels.js';
 import { resolveWindow, type Padding, type WindowGeometry } from '../kernels/geometry.js';
 import { poolPixels, type PoolShape } from '../kernels/pool.js';
+import { validatePoolGeometry } from '../kernels/validate-geometry.js';
+import { isWindowOptionProblem, windowPadding, windowPair } from './window-options.js';
 import type { Layer } from './layer.js';
-import { assertFeatureMap, RrmInputError } from './validate.js';
+import { assertFeatureMap, nonFiniteMapError, RrmInputError } from './validate.js';
 import type { FeatureMap } from '../types.js';
 import { deriveMap, passStats } from './map-meta.js';
 
@@ -24,6 +26,8 @@ export interface PoolConfig {
   readonly countIncludePad: boolean;
   /** Update one output buffer in place (see `RrmLayerConfig.reuseOutput`: fused graphs only). */
   readonly reuseOutput?: boolean;
+  /** Largest output (values) accepted for an input size, checked before allocating it; default 2^26. */
+  readonly maxTensorElements?: number;
 }
 
 /**
@@ -34,7 +38,18 @@ export class PoolLayer implements Layer<PoolState> {
   constructor(
     readonly name: string,
     readonly config: PoolConfig,
-  ) {}
+  ) {
+    const checked = [
+      ['kernel', windowPair(config.kernel)],
+      ['stride', windowPair(config.stride)],
+      ['dilation', windowPair(config.dilation)],
+      ['padding', windowPadding(config.padding)],
+    ] as const;
+    for (const [label, result] of checked) {
+      if (isWindowOptionProblem(result)) throw new RrmInputError(`${name}: ${label} ${result.problem}`);
+    }
+    if (config.kind !== 'max' && config.kind !== 'avg') throw new RrmInputError(`${name}: kind must be 'max' or 'avg', got ${String(config.kind)}`);
+  }
 
   createState(): PoolState {
     return { shape: undefined, window: undefined, touched: undefined, lastInput: undefined, lastOutput: undefined };
@@ -52,6 +67,12 @@ export class PoolLayer implements Layer<PoolState> {
       if (window.outHeight <= 0 || window.outWidth <= 0) {
         throw new RrmInputError(`${name}: input ${map.height}x${map.width} is smaller than the ${kernel.join('x')} window`);
       }
+      try {
+        validatePoolGeometry({ ...shape, window }, this.config.maxTensorElements === undefined ? {} : { maxTensorElements: this.config.maxTensorElements });
+      } catch (error) {
+        if (error instanceof RangeError) throw new RrmInputError(`${name}: input ${map.height}x${map.width}x${map.channels} with padding ${JSON.stringify(padding)}: ${error.message}`);
+        throw error;
+      }
       state.shape = shape;
       state.window = window;
       state.touched = createTouchedPixels(window.outHeight * window.outWidth);
@@ -62,13 +83,18 @@ export class PoolLayer implements Layer<PoolState> {
     const incremental = !map.keyframe && changes !== undefined && changes.since === state.lastInput && state.lastOutput !== undefined;
     let output: Float32Array;
     let touched: Int32Array | undefined;
+    let finite: boolean;
     if (incremental) {
       touched = windowsContaining(shape, window!, changes.pixels, state.touched!);
       output = touched.length === 0 || this.config.reuseOutput ? state.lastOutput! : state.lastOutput!.slice();
-      poolPixels(kind, countIncludePad, shape, window!, map.data, output, touched, touched.length);
+      finite = poolPixels(kind, countIncludePad, shape, window!, map.data, output, touched, touched.length);
     } else {
       output = this.config.reuseOutput && state.lastOutput?.length === outLength ? state.lastOutput : new Float32Array(outLength);
-      poolPixels(kind, countIncludePad, shape, window!, map.data, output, null, 0);
+      finite = poolPixels(kind, countIncludePad, shape, window!, map.data, output, null, 0);
+    }
+    if (!finite) {
+      state.lastInput = state.lastOutput = undefined; // the in-place output may hold the bad values
+      throw nonFiniteMapError(name, map);
     }
     const since = state.lastOutput;
     state.lastInput = map.data;

@@ -88,7 +88,7 @@ export class RrmLayer implements Layer<RrmLayerState> {
     if (!geometry || geometry.inHeight !== map.height || geometry.inWidth !== map.width || geometry.inChannels !== map.channels) {
       geometry = this.config.geometryFor(map.height, map.width, map.channels);
       state.engine?.dispose();
-      state.engine = this.config.backend.createConvEngine(geometry, this.config.weights, { kind: activation, leakyReluAlpha });
+      state.engine = withLayerName(name, () => this.config.backend.createConvEngine(geometry!, this.config.weights, { kind: activation, leakyReluAlpha }));
       state.geometry = geometry;
       fresh = true;
     }

@@ -1,4 +1,5 @@
 /** Checks on values arriving at an operator, turned into errors that name the layer and say what was expected. */
+import { findNonFinite, nonFiniteInput } from '../kernels/non-finite.js';
 import type { FeatureMap, Frame } from '../types.js';
 
 export class RrmInputError extends TypeError {
@@ -20,6 +21,25 @@ export function assertFeatureMap(layer: string, value: unknown): asserts value i
       `${layer}: data has ${map.data.length} values, expected height*width*channels = ${height}*${width}*${channels} = ${height * width * channels}`,
     );
   }
+  if (!Array.isArray(map.stats)) {
+    throw new RrmInputError(`${layer}: expected stats, an array of the LayerStats of the layers before (\`[]\` for none), got ${describeValue(map.stats)}`);
+  }
+}
+
+/**
+ * The error for a map that holds NaN or ±Infinity, naming the first such value: the slow path
+ * after a check fused into a layer's own pass over the data found one.
+ */
+export function nonFiniteMapError(layer: string, map: FeatureMap): RrmInputError {
+  const bad = findNonFinite(map.data);
+  if (bad < 0) return new RrmInputError(`${layer}: the input changed while the layer read it; expected an immutable map`);
+  const channel = bad % map.channels;
+  return new RrmInputError(`${layer}: ${nonFiniteInput(map.width, (bad - channel) / map.channels, channel, map.data[bad]!).message}`);
+}
+
+/** Throws unless every value of the map is finite: for layers that have no pass of their own over the values. */
+export function assertFiniteMap(layer: string, map: FeatureMap): void {
+  if (findNonFinite(map.data) >= 0) throw nonFiniteMapError(layer, map);
 }
 
 /** Throws unless `value` is a well-formed Frame. */
@@ -41,6 +61,11 @@ export function assertFrame(layer: string, value: unknown): asserts value is Fra
 
 function isPositiveInteger(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  return value.constructor?.name ?? 'an object';
 }
 
 function describe(value: unknown): string {

@@ -2,6 +2,7 @@
  * Every supported operator that can run on plain ONNX-order tensors: used for constant folding at
  * load time and for the non-spatial tail of a model (detection heads) at run time. Cheap operators only.
  */
+import { DEFAULT_MAX_TENSOR_ELEMENTS } from '../kernels/validate-geometry.js';
 import { ModelImportError } from './errors.js';
 import type { OnnxNode } from './graph.js';
 import { binaryOf, BINARY_OPS, unaryFunction, unaryOf, UNARY_OPS } from './pointwise.js';
@@ -17,20 +18,27 @@ export function hasDenseForm(opType: string): boolean {
 }
 
 /** The node as a function of its input tensors (first output only; callers check for extra outputs). */
-export function denseEvaluator(node: OnnxNode, opset: number, constant: (name: string) => Tensor | undefined): DenseEvaluator {
+export function denseEvaluator(
+  node: OnnxNode,
+  opset: number,
+  constant: (name: string) => Tensor | undefined,
+  maxElements: number = DEFAULT_MAX_TENSOR_ELEMENTS,
+): DenseEvaluator {
   const a = node.attributes;
   const where = `${node.opType} node '${node.name}'`;
-  const first = (inputs: readonly (Tensor | undefined)[]) => {
-    if (!inputs[0]) throw new ModelImportError(`${where}: missing input`);
-    return inputs[0];
+  const input = (inputs: readonly (Tensor | undefined)[], k: number) => {
+    const value = inputs[k];
+    if (!value) throw new ModelImportError(`${where}: input ${k} ('${node.inputs[k] ?? ''}') is missing`);
+    return value;
   };
+  const first = (inputs: readonly (Tensor | undefined)[]) => input(inputs, 0);
   if ((UNARY_OPS as readonly string[]).includes(node.opType)) {
     const f = unaryFunction(unaryOf(node, constant));
     return (inputs) => unary(first(inputs), f);
   }
   if ((BINARY_OPS as readonly string[]).includes(node.opType)) {
     const f = binaryOf(node);
-    return (inputs) => binary(first(inputs), inputs[1]!, f, where);
+    return (inputs) => binary(first(inputs), input(inputs, 1), f, where, maxElements);
   }
   switch (node.opType) {
     case 'Transpose': {
@@ -62,31 +70,36 @@ export function denseEvaluator(node: OnnxNode, opset: number, constant: (name: s
     }
     case 'Concat': {
       const axis = a.int('axis', 1);
-      return (inputs) => concat(inputs.filter((t): t is Tensor => t !== undefined), axis, where);
+      return (inputs) => concat(inputs.filter((t): t is Tensor => t !== undefined), axis, where, maxElements);
     }
     case 'MatMul':
-      return (inputs) => matmul(first(inputs), inputs[1]!, where);
+      return (inputs) => matmul(first(inputs), input(inputs, 1), where, maxElements);
     case 'Gemm':
-      return gemmEvaluator(node, where);
+      return gemmEvaluator(node, where, input, maxElements);
     case 'BatchNormalization':
       return batchNormEvaluator(node, where);
   }
   throw new ModelImportError(`${where}: has no dense form`);
 }
 
-function gemmEvaluator(node: OnnxNode, where: string): DenseEvaluator {
+function gemmEvaluator(
+  node: OnnxNode,
+  where: string,
+  input: (inputs: readonly (Tensor | undefined)[], k: number) => Tensor,
+  maxElements: number,
+): DenseEvaluator {
   const a = node.attributes;
   const alpha = a.float('alpha', 1);
   const beta = a.float('beta', 1);
   const transA = a.int('transA', 0) === 1;
   const transB = a.int('transB', 0) === 1;
   return (inputs) => {
-    const A = transA ? transpose(inputs[0]!, [1, 0]) : inputs[0]!;
-    const B = transB ? transpose(inputs[1]!, [1, 0]) : inputs[1]!;
-    const product = matmul(A, B, where);
+    const A = transA ? transpose(input(inputs, 0), [1, 0]) : input(inputs, 0);
+    const B = transB ? transpose(input(inputs, 1), [1, 0]) : input(inputs, 1);
+    const product = matmul(A, B, where, maxElements);
     const scaled = unary(product, (x) => alpha * x);
     const C = inputs[2];
-    return C ? binary(scaled, C, (x, c) => x + beta * c, where) : scaled;
+    return C ? binary(scaled, C, (x, c) => x + beta * c, where, maxElements) : scaled;
   };
 }
 
@@ -95,6 +108,10 @@ export function batchNormCoefficients(node: OnnxNode, inputs: readonly (Tensor |
   const epsilon = node.attributes.float('epsilon', 1e-5);
   const [, gamma, beta, mean, variance] = inputs;
   if (!gamma || !beta || !mean || !variance) throw new ModelImportError(`BatchNormalization node '${node.name}': scale, B, mean and var must be constants`);
+  const lengths = [gamma, beta, mean, variance].map((t) => t.data.length);
+  if (lengths.some((n) => n !== lengths[0])) {
+    throw new ModelImportError(`BatchNormalization node '${node.name}': scale, B, mean and var must have one value per channel each, got ${lengths.join(', ')} values`);
+  }
   const scale = gamma.data.map((g, c) => g / Math.sqrt(variance.data[c]! + epsilon));
   const shift = beta.data.map((b, c) => b - mean.data[c]! * scale[c]!);
   return { scale, shift };
@@ -102,7 +119,8 @@ export function batchNormCoefficients(node: OnnxNode, inputs: readonly (Tensor |
 
 function batchNormEvaluator(node: OnnxNode, where: string): DenseEvaluator {
   return (inputs) => {
-    const x = inputs[0]!;
+    const x = inputs[0];
+    if (!x) throw new ModelImportError(`${where}: input 0 is missing`);
     const { scale, shift } = batchNormCoefficients(node, inputs);
     const channels = x.dims[1] ?? 1;
     if (scale.length !== channels) throw new ModelImportError(`${where}: ${scale.length} scales for ${channels} channels`);

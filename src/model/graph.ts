@@ -3,6 +3,7 @@
  * `Constant` nodes, bound inputs), the one dynamic input and the outputs with their declared shapes.
  */
 import type { Activation } from '../types.js';
+import { DEFAULT_MAX_TENSOR_ELEMENTS, maxTensorElementsOf } from '../kernels/validate-geometry.js';
 import { ModelImportError } from './errors.js';
 import { tensorFromProto, toNumber, type AttributeProto, type ModelProto, type NodeProto, type ValueInfoProto } from './onnx-proto.js';
 import type { Tensor } from './tensor.js';
@@ -27,6 +28,12 @@ export interface OnnxNode {
   fusedBias?: Float32Array;
 }
 
+/** What the model may make rx-rrm allocate (see `LoadOnnxOptions`). */
+export interface GraphLimits {
+  /** Largest number of values of any one tensor: initializers, folded constants, layer buffers. */
+  readonly maxTensorElements: number;
+}
+
 export interface OnnxGraph {
   readonly nodes: OnnxNode[];
   readonly constants: Map<string, Tensor>;
@@ -34,12 +41,16 @@ export interface OnnxGraph {
   readonly outputs: readonly ValueInfo[];
   /** Version of the default ("ai.onnx") operator set. */
   readonly opset: number;
+  readonly limits: GraphLimits;
 }
 
 /** Typed access to a node's attributes with ONNX defaults. */
 export class NodeAttributes {
   private readonly byName: Map<string, AttributeProto>;
-  constructor(attributes: readonly AttributeProto[]) {
+  constructor(
+    attributes: readonly AttributeProto[],
+    private readonly maxTensorElements: number = DEFAULT_MAX_TENSOR_ELEMENTS,
+  ) {
     this.byName = new Map(attributes.map((a) => [a.name ?? '', a]));
   }
   has(name: string): boolean {
@@ -67,20 +78,31 @@ export class NodeAttributes {
   }
   tensor(name: string): Tensor | undefined {
     const a = this.byName.get(name);
-    return a?.t ? tensorFromProto(a.t) : undefined;
+    return a?.t ? tensorFromProto(a.t, this.maxTensorElements) : undefined;
   }
 }
 
 export interface GraphOptions {
   /** Graph inputs to treat as constants (e.g. weights that a test model takes as inputs). */
   readonly bindInputs?: Readonly<Record<string, Tensor>>;
+  /**
+   * Largest number of values of any one tensor the model may make rx-rrm allocate (initializers,
+   * folded constants, each layer's buffers for the input size, padding included); default 2^26.
+   */
+  readonly maxTensorElements?: number;
 }
 
 export function readGraph(model: ModelProto, options: GraphOptions = {}): OnnxGraph {
   const graph = model.graph!;
+  let maxTensorElements: number;
+  try {
+    maxTensorElements = maxTensorElementsOf(options);
+  } catch (error) {
+    throw new ModelImportError(`loadOnnx: ${(error as Error).message}`);
+  }
   const opset = toNumber((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version) || 1;
   const constants = new Map<string, Tensor>();
-  for (const initializer of graph.initializer ?? []) constants.set(initializer.name ?? '', tensorFromProto(initializer));
+  for (const initializer of graph.initializer ?? []) constants.set(initializer.name ?? '', tensorFromProto(initializer, maxTensorElements));
   for (const [name, tensor] of Object.entries(options.bindInputs ?? {})) constants.set(name, tensor);
 
   // Older IR versions list initializers among the inputs: those are weights, not model inputs.
@@ -93,20 +115,31 @@ export function readGraph(model: ModelProto, options: GraphOptions = {}): OnnxGr
   const nodes: OnnxNode[] = [];
   const nameOf = unnamedNodeNames(graph.node ?? []);
   for (const proto of graph.node ?? []) {
-    const node = toNode(proto, nameOf);
+    const node = toNode(proto, nameOf, maxTensorElements);
     if (node.opType === 'Constant') {
       constants.set(node.outputs[0]!, constantValue(node));
       continue;
     }
     nodes.push(node);
   }
-  return {
-    nodes: topologicalOrder(nodes, new Set([dynamicInputs[0]!.name ?? '', ...constants.keys(), ''])),
-    constants,
-    input: valueInfo(dynamicInputs[0]!),
-    outputs: (graph.output ?? []).map(valueInfo),
-    opset,
-  };
+  const input = valueInfo(dynamicInputs[0]!);
+  const outputs = (graph.output ?? []).map(valueInfo);
+  const ordered = topologicalOrder(nodes, new Set([input.name, ...constants.keys(), '']));
+  checkOutputsProduced(outputs, ordered, input, constants);
+  return { nodes: ordered, constants, input, outputs, opset, limits: { maxTensorElements } };
+}
+
+/** A graph output that nothing computes would only be found at the first frame: refuse it at load. */
+function checkOutputsProduced(outputs: readonly ValueInfo[], nodes: readonly OnnxNode[], input: ValueInfo, constants: ReadonlyMap<string, Tensor>): void {
+  if (outputs.length === 0) throw new ModelImportError('the graph declares no outputs: expected at least one');
+  const produced = new Set<string>([input.name, ...constants.keys()]);
+  for (const node of nodes) node.outputs.forEach((o) => produced.add(o));
+  const missing = outputs.filter((o) => !produced.has(o.name));
+  if (missing.length > 0) {
+    throw new ModelImportError(
+      `graph output ${missing.map((o) => `'${o.name}'`).join(', ')} is not produced by any node, initializer or input: expected the name of a node's output`,
+    );
+  }
 }
 
 /**
@@ -130,7 +163,7 @@ function unnamedNodeNames(protos: readonly NodeProto[]): (proto: NodeProto) => s
   return (proto) => proto.name || names.get(proto)!;
 }
 
-function toNode(proto: NodeProto, nameOf: (proto: NodeProto) => string): OnnxNode {
+function toNode(proto: NodeProto, nameOf: (proto: NodeProto) => string, maxTensorElements: number): OnnxNode {
   const opType = proto.opType ?? '';
   const outputs = [...(proto.output ?? [])];
   if (proto.domain && proto.domain !== 'ai.onnx') {
@@ -141,7 +174,7 @@ function toNode(proto: NodeProto, nameOf: (proto: NodeProto) => string): OnnxNod
     opType,
     inputs: [...(proto.input ?? [])],
     outputs,
-    attributes: new NodeAttributes(proto.attribute ?? []),
+    attributes: new NodeAttributes(proto.attribute ?? [], maxTensorElements),
   };
 }
 
@@ -164,27 +197,41 @@ function valueInfo(info: ValueInfoProto): ValueInfo {
   };
 }
 
-/** Kahn's order: a node runs once all its inputs exist. Files are usually sorted already; not required. */
-function topologicalOrder(nodes: OnnxNode[], available: Set<string>): OnnxNode[] {
+/**
+ * Kahn's order with a queue, linear in nodes and edges: a node runs once all its inputs exist.
+ * Files are usually sorted already, but a reversed one must not cost quadratic time.
+ */
+function topologicalOrder(nodes: readonly OnnxNode[], available: ReadonlySet<string>): OnnxNode[] {
+  // Per node, how many distinct inputs are still missing; per value, the nodes waiting for it.
+  const missing = new Int32Array(nodes.length);
+  const waiting = new Map<string, number[]>();
+  const queue: number[] = [];
+  nodes.forEach((node, k) => {
+    node.inputs.forEach((input, position) => {
+      if (available.has(input) || node.inputs.indexOf(input) !== position) return;
+      missing[k]!++;
+      const list = waiting.get(input);
+      if (list) list.push(k);
+      else waiting.set(input, [k]);
+    });
+    if (missing[k] === 0) queue.push(k);
+  });
   const ordered: OnnxNode[] = [];
-  let pending = nodes;
-  while (pending.length > 0) {
-    const waiting: OnnxNode[] = [];
-    for (const node of pending) {
-      if (node.inputs.every((i) => available.has(i))) {
-        ordered.push(node);
-        node.outputs.forEach((o) => available.add(o));
-      } else {
-        waiting.push(node);
-      }
+  for (let head = 0; head < queue.length; head++) {
+    const node = nodes[queue[head]!]!;
+    ordered.push(node);
+    for (const output of node.outputs) {
+      const readers = waiting.get(output);
+      if (!readers) continue;
+      waiting.delete(output); // a value is produced once: a second producer wakes no one twice
+      for (const reader of readers) if (--missing[reader]! === 0) queue.push(reader);
     }
-    if (waiting.length === pending.length) {
-      const node = waiting[0]!;
-      throw new ModelImportError(
-        `node '${node.name}' (${node.opType}) needs input '${node.inputs.find((i) => !available.has(i))}', which no node, initializer or input provides (or the graph has a cycle)`,
-      );
-    }
-    pending = waiting;
+  }
+  if (ordered.length < nodes.length) {
+    const node = nodes[missing.findIndex((count) => count > 0)]!;
+    throw new ModelImportError(
+      `node '${node.name}' (${node.opType}) needs input '${node.inputs.find((i) => waiting.has(i))}', which no node, initializer or input provides (or the graph has a cycle)`,
+    );
   }
   return ordered;
 }

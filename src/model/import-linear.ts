@@ -91,7 +91,7 @@ export function importLinear(node: OnnxNode, ctx: ImportContext): GraphStep<Line
     return layer;
   };
 
-  const dense = denseEvaluator(node, ctx.graph.opset, (name) => ctx.graph.constants.get(name));
+  const dense = denseEvaluator(node, ctx.graph.opset, (name) => ctx.graph.constants.get(name), ctx.graph.limits.maxTensorElements);
   const runDense = (inputs: readonly (Value | undefined)[]): Value => {
     let result: Tensor = dense(inputs.map((v) => v && asTensor(v)));
     if (node.fusedBias) {

@@ -14,6 +14,13 @@ import type { Tensor } from './tensor.js';
 export interface LoadOnnxOptions {
   /** Graph inputs to bind to constant values (a model must keep exactly one dynamic image input). */
   readonly bindInputs?: Readonly<Record<string, Tensor>>;
+  /**
+   * Largest number of values any one tensor of the model may make rx-rrm allocate: initializers and
+   * constants (checked at load, before their data is read), folded constants, and each layer's
+   * buffers for the input size of the stream (padding included, checked before the layer allocates
+   * them); default 2^26 (256 MiB of float32), at most 2^28.
+   */
+  readonly maxTensorElements?: number;
 }
 
 export interface OnnxModel {

@@ -3,6 +3,7 @@
  * TensorProtos into plain `Tensor`s. No hand-written protobuf.
  */
 import onnxProto from 'onnx-proto';
+import { DEFAULT_MAX_TENSOR_ELEMENTS } from '../kernels/validate-geometry.js';
 import { ModelImportError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -41,8 +42,11 @@ export function toNumber(value: number | { toNumber(): number } | null | undefin
 
 const { DataType } = onnx.TensorProto;
 
-/** Float, double and integer tensors become float32 data (integers are shapes and indices: small). */
-export function tensorFromProto(proto: TensorProto): Tensor {
+/**
+ * Float, double and integer tensors become float32 data (integers are shapes and indices: small).
+ * The dims are checked before the data is allocated: non-negative integers, at most `maxElements` values.
+ */
+export function tensorFromProto(proto: TensorProto, maxElements: number = DEFAULT_MAX_TENSOR_ELEMENTS): Tensor {
   const name = proto.name || '(unnamed)';
   if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (proto.externalData ?? []).length > 0) {
     const location = (proto.externalData ?? []).find((entry) => entry.key === 'location')?.value;
@@ -51,16 +55,24 @@ export function tensorFromProto(proto: TensorProto): Tensor {
     );
   }
   const dims = (proto.dims ?? []).map(toNumber);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new ModelImportError(`tensor '${name}' has dims [${dims.join(', ')}]: expected integers ≥ 0`);
+  }
   const count = dims.reduce((a, b) => a * b, 1);
+  if (count > maxElements) {
+    throw new ModelImportError(`tensor '${name}' has dims [${dims.join(', ')}] = ${count} values, more than maxTensorElements = ${maxElements} (a loadOnnx option)`);
+  }
   const raw = proto.rawData && proto.rawData.length > 0 ? proto.rawData : undefined;
-  const data = new Float32Array(count);
   const type = proto.dataType ?? DataType.UNDEFINED;
+  // The data is allocated only once the file is known to hold that many values.
+  let data: Float32Array;
   if (raw) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const width = byteWidth(type, name);
     if (raw.byteLength !== count * width) {
       throw new ModelImportError(`tensor '${name}': raw data has ${raw.byteLength} bytes, expected ${count} values of ${width} bytes for dims [${dims.join(', ')}]`);
     }
+    data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = readRaw(view, type, i * width);
   } else {
     const values: ArrayLike<number | { toNumber(): number }> =
@@ -72,6 +84,7 @@ export function tensorFromProto(proto: TensorProto): Tensor {
     if (values.length !== count) {
       throw new ModelImportError(`tensor '${name}': has ${values.length} values, expected ${count} for dims [${dims.join(', ')}]`);
     }
+    data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = toNumber(values[i]);
   }
   return { dims, data };

@@ -13,12 +13,12 @@ import { sizeOf, type Tensor } from './tensor.js';
 
 export function optimizeGraph(graph: OnnxGraph): OnnxGraph {
   foldConstants(graph);
-  let nodes = graph.nodes;
-  nodes = rewritePairs(graph, nodes, foldAffineIntoConv);
-  nodes = rewritePairs(graph, nodes, foldBiasIntoLinear);
-  nodes = rewritePairs(graph, nodes, fuseSilu);
-  nodes = rewritePairs(graph, nodes, fuseActivation);
-  return { ...graph, nodes };
+  const uses = new ValueUses(graph);
+  rewritePairs(graph, uses, ['Conv'], foldAffineIntoConv);
+  rewritePairs(graph, uses, ['Gemm', 'MatMul'], foldBiasIntoLinear);
+  rewritePairs(graph, uses, ['Sigmoid'], fuseSilu);
+  rewritePairs(graph, uses, ['Conv', 'Gemm', 'MatMul'], fuseActivation);
+  return { ...graph, nodes: graph.nodes.filter((n) => !uses.removed.has(n)) };
 }
 
 /** Evaluates every node whose inputs are all constants (weights reshaped or transposed by the exporter). */
@@ -35,38 +35,83 @@ function foldConstants(graph: OnnxGraph): void {
       continue;
     }
     const inputs = node.inputs.map((i) => (i === '' ? undefined : graph.constants.get(i)));
-    graph.constants.set(node.outputs[0]!, denseEvaluator(node, graph.opset, constant)(inputs));
+    graph.constants.set(node.outputs[0]!, denseEvaluator(node, graph.opset, constant, graph.limits.maxTensorElements)(inputs));
   }
-  graph.nodes.splice(0, graph.nodes.length, ...kept);
+  // (A loop, not splice(...kept): a spread of a huge node list overflows the call stack.)
+  graph.nodes.length = 0;
+  for (const node of kept) graph.nodes.push(node);
 }
 
 type PairRewrite = (graph: OnnxGraph, producer: OnnxNode, consumer: OnnxNode) => boolean;
 
 /**
- * Applies `rewrite` to every producer whose single output has exactly one reader; a successful
- * rewrite absorbs the reader (the producer takes over its outputs), and is retried for chains.
+ * Who reads and who produces each value, kept up to date through every rewrite of `optimizeGraph`
+ * (built once: rebuilding it per rewrite made loading quadratic in the node count).
  */
-function rewritePairs(graph: OnnxGraph, nodes: OnnxNode[], rewrite: PairRewrite): OnnxNode[] {
-  const removed = new Set<OnnxNode>();
-  let changed = true;
-  while (changed) {
-    changed = false;
-    const counts = consumerCounts({ nodes: nodes.filter((n) => !removed.has(n)), outputs: graph.outputs });
-    const graphOutputs = new Set(graph.outputs.map((o) => o.name));
-    const readers = new Map<string, OnnxNode>();
-    for (const node of nodes) if (!removed.has(node)) node.inputs.forEach((i) => readers.set(i, node));
-    for (const producer of nodes) {
-      if (removed.has(producer) || producer.outputs.length !== 1) continue;
-      const value = producer.outputs[0]!;
-      if (counts.get(value) !== 1 || graphOutputs.has(value)) continue;
-      const consumer = readers.get(value);
-      if (!consumer || removed.has(consumer) || !rewrite(graph, producer, consumer)) continue;
-      removed.add(consumer);
-      changed = true;
-      break;
+class ValueUses {
+  readonly removed = new Set<OnnxNode>();
+  /** Readers of each value, graph outputs counted; removed nodes are subtracted as they go. */
+  readonly counts: Map<string, number>;
+  readonly graphOutputs: ReadonlySet<string>;
+  private readonly readers = new Map<string, OnnxNode[]>();
+  private readonly producers = new Map<string, OnnxNode>();
+
+  constructor(graph: OnnxGraph) {
+    this.counts = consumerCounts(graph);
+    this.graphOutputs = new Set(graph.outputs.map((o) => o.name));
+    for (const node of graph.nodes) {
+      for (const input of node.inputs) {
+        const list = this.readers.get(input);
+        if (list) list.push(node);
+        else this.readers.set(input, [node]);
+      }
+      for (const output of node.outputs) this.producers.set(output, node);
     }
   }
-  return nodes.filter((n) => !removed.has(n));
+
+  /** The one live reader of `value`, when it has exactly one and is not a graph output. */
+  soleReader(value: string): OnnxNode | undefined {
+    if (this.counts.get(value) !== 1 || this.graphOutputs.has(value)) return undefined;
+    return this.readers.get(value)?.find((reader) => !this.removed.has(reader));
+  }
+
+  /**
+   * Records that `producer` absorbed `consumer` (whose inputs were `consumerInputs`); returns the
+   * producers whose output lost a reader and now has exactly one.
+   */
+  absorb(producer: OnnxNode, consumer: OnnxNode, consumerInputs: readonly string[]): OnnxNode[] {
+    this.removed.add(consumer);
+    const revisit: OnnxNode[] = [];
+    for (const input of consumerInputs) {
+      const left = (this.counts.get(input) ?? 1) - 1;
+      this.counts.set(input, left);
+      const other = this.producers.get(input);
+      if (left === 1 && other && other !== producer && !this.removed.has(other)) revisit.push(other);
+    }
+    for (const output of producer.outputs) this.producers.set(output, producer);
+    return revisit;
+  }
+}
+
+/**
+ * Applies `rewrite` to every producer of the given op types whose single output has exactly one
+ * reader; a successful rewrite absorbs the reader (the producer takes over its outputs), and is
+ * retried for chains. A worklist keeps this linear in the graph's size: a rewrite changes only its
+ * producer and the reader counts of the absorbed node's inputs, so only those producers are looked
+ * at again.
+ */
+function rewritePairs(graph: OnnxGraph, uses: ValueUses, producerOps: readonly string[], rewrite: PairRewrite): void {
+  const queue = graph.nodes.filter((n) => producerOps.includes(n.opType) && !uses.removed.has(n));
+  for (let head = 0; head < queue.length; head++) {
+    const producer = queue[head]!;
+    if (uses.removed.has(producer) || producer.outputs.length !== 1) continue;
+    const consumer = uses.soleReader(producer.outputs[0]!);
+    if (!consumer) continue;
+    const consumerInputs = [...consumer.inputs];
+    if (!rewrite(graph, producer, consumer)) continue;
+    for (const other of uses.absorb(producer, consumer, consumerInputs)) if (producerOps.includes(other.opType)) queue.push(other);
+    queue.push(producer); // chains: the producer may absorb its new reader too
+  }
 }
 
 /** A constant that broadcasts over `[1, C, H, W]` one value per channel, as `C` values; else undefined. */

@@ -73,6 +73,6 @@ export function layerStep<S>(node: OnnxNode, layer: Layer<S>): GraphStep<S> {
 
 /** The node computed on dense ONNX-order tensors: for values that are not maps. */
 export function denseFallback(node: OnnxNode, ctx: ImportContext): (inputs: readonly (Value | undefined)[]) => Value {
-  const evaluate = denseEvaluator(node, ctx.graph.opset, (name) => ctx.graph.constants.get(name));
+  const evaluate = denseEvaluator(node, ctx.graph.opset, (name) => ctx.graph.constants.get(name), ctx.graph.limits.maxTensorElements);
   return (inputs) => tensorValue(evaluate(inputs.map((v) => v && asTensor(v))));
 }

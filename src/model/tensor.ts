@@ -3,6 +3,7 @@
  * non-spatial parts of a model need (detection heads, constant folding): broadcasting arithmetic,
  * transpose, reshape, softmax, concat, matrix products.
  */
+import { DEFAULT_MAX_TENSOR_ELEMENTS } from '../kernels/validate-geometry.js';
 import { ModelImportError } from './errors.js';
 
 export interface Tensor {
@@ -11,6 +12,17 @@ export interface Tensor {
 }
 
 export const sizeOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+/**
+ * Throws unless a tensor of `dims` may be allocated: a result whose size grows from its operands'
+ * (broadcasting, products, concatenation) is checked before its buffer exists.
+ */
+export function checkElements(dims: readonly number[], where: string, maxElements: number = DEFAULT_MAX_TENSOR_ELEMENTS): void {
+  const elements = sizeOf(dims);
+  if (elements > maxElements) {
+    throw new ModelImportError(`${where}: the result [${dims.join(', ')}] would hold ${elements} values, more than maxTensorElements = ${maxElements}`);
+  }
+}
 
 /** Row-major strides of `dims`. */
 export function stridesOf(dims: readonly number[]): number[] {
@@ -58,8 +70,9 @@ export function expandTo(t: Tensor, dims: readonly number[]): Float32Array {
   return out;
 }
 
-export function binary(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string): Tensor {
+export function binary(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string, maxElements?: number): Tensor {
   const dims = broadcastDims(a.dims, b.dims, where);
+  checkElements(dims, where, maxElements);
   const x = expandTo(a, dims);
   const y = expandTo(b, dims);
   const data = new Float32Array(x.length);
@@ -160,8 +173,9 @@ function sameRow(a: Float32Array, b: Float32Array, base: number, inner: number, 
   return true;
 }
 
-export function concat(tensors: readonly Tensor[], axis: number, where: string): Tensor {
-  const first = tensors[0]!;
+export function concat(tensors: readonly Tensor[], axis: number, where: string, maxElements?: number): Tensor {
+  const first = tensors[0];
+  if (!first) throw new ModelImportError(`${where}: needs at least one input`);
   const rank = first.dims.length;
   const a = axis < 0 ? axis + rank : axis;
   for (const t of tensors) {
@@ -170,6 +184,7 @@ export function concat(tensors: readonly Tensor[], axis: number, where: string):
     }
   }
   const dims = first.dims.map((d, k) => (k === a ? tensors.reduce((n, t) => n + t.dims[a]!, 0) : d));
+  checkElements(dims, where, maxElements);
   const outer = sizeOf(first.dims.slice(0, a));
   const data = new Float32Array(sizeOf(dims));
   let offset = 0;
@@ -187,7 +202,7 @@ export function concat(tensors: readonly Tensor[], axis: number, where: string):
  * ONNX MatMul (numpy semantics): `[..., m, k] · [..., k, n]` with broadcast batch dimensions; a 1-D
  * operand is a row (left) or column (right) vector. Accumulated in double precision.
  */
-export function matmul(a: Tensor, b: Tensor, where: string): Tensor {
+export function matmul(a: Tensor, b: Tensor, where: string, maxElements?: number): Tensor {
   if (a.dims.length === 0 || b.dims.length === 0) throw new ModelImportError(`${where}: MatMul needs operands of rank >= 1`);
   const left = a.dims.length === 1 ? [1, a.dims[0]!] : a.dims;
   const right = b.dims.length === 1 ? [b.dims[0]!, 1] : b.dims;
@@ -195,6 +210,9 @@ export function matmul(a: Tensor, b: Tensor, where: string): Tensor {
   const [k2, n] = right.slice(-2) as [number, number];
   if (k !== k2) throw new ModelImportError(`${where}: cannot multiply [${a.dims.join(', ')}] by [${b.dims.join(', ')}]: inner sizes ${k} and ${k2} differ`);
   const batch = broadcastDims(left.slice(0, -2), right.slice(0, -2), where);
+  checkElements([...batch, m, k], where, maxElements);
+  checkElements([...batch, k, n], where, maxElements);
+  checkElements([...batch, m, n], where, maxElements);
   const count = sizeOf(batch);
   const leftBatch = expandTo({ dims: [...left.slice(0, -2), m * k], data: a.data }, [...batch, m * k]);
   const rightBatch = expandTo({ dims: [...right.slice(0, -2), k * n], data: b.data }, [...batch, k * n]);

@@ -1,7 +1,11 @@
 /** Option checks shared by the linear-layer operators. */
 import { ACTIVATIONS } from '../kernels/activation.js';
+import { findNonFinite } from '../kernels/non-finite.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { KernelBackend } from '../kernels/backend.js';
+import type { Padding } from '../kernels/geometry.js';
+import { isWindowOptionProblem, windowPadding, windowPair } from '../layers/window-options.js';
+import { maxTensorElementsOf } from '../kernels/validate-geometry.js';
 import type { Activation, FeatureMap } from '../types.js';
 
 /** Options every RRM layer operator (`rrmConv`, `rrmFc`) takes. */
@@ -22,6 +26,11 @@ export interface CommonLayerOptions {
   readonly name?: string;
   /** Kernels (default: `defaultBackend()`, the fastest that loads here). */
   readonly backend?: KernelBackend;
+  /**
+   * Largest number of values one buffer of the layer may hold (input, padded input, projection,
+   * weights), checked against each input size before anything is allocated; default 2^26.
+   */
+  readonly maxTensorElements?: number;
 }
 
 /**
@@ -37,6 +46,7 @@ export function checkLayerOptions(name: string, options: CommonLayerOptions, out
   if (options.bias !== undefined && (!(options.bias instanceof Float32Array) || options.bias.length !== outputs)) {
     throw new RrmInputError(`${name}: bias must be a Float32Array of ${outputs} values, got ${options.bias?.length ?? options.bias}`);
   }
+  if (options.bias) requireFiniteValues(name, 'bias', options.bias);
   const activation = options.activation ?? 'none';
   if (!ACTIVATIONS.includes(activation)) {
     throw new RrmInputError(`${name}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(activation)}`);
@@ -53,14 +63,33 @@ export function checkLayerOptions(name: string, options: CommonLayerOptions, out
   if (thresholdScale !== undefined && typeof thresholdScale !== 'function') {
     throw new RrmInputError(`${name}: thresholdScale must be a function of the first input map, got ${typeof thresholdScale}`);
   }
-  return { activation, leakyReluAlpha: options.leakyReluAlpha ?? 0.01, threshold, denseFraction, ...(thresholdScale ? { thresholdScale } : {}) };
+  const alpha = options.leakyReluAlpha ?? 0.01;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new RrmInputError(`${name}: leakyReluAlpha must be a finite number, got ${String(alpha)}`);
+  let maxTensorElements: number | undefined;
+  try {
+    maxTensorElements = options.maxTensorElements === undefined ? undefined : maxTensorElementsOf(options);
+  } catch (error) {
+    throw new RrmInputError(`${name}: ${(error as Error).message}`);
+  }
+  return { activation, leakyReluAlpha: alpha, threshold, denseFraction, maxTensorElements, ...(thresholdScale ? { thresholdScale } : {}) };
 }
 
 /** `n` or `[h, w]` as `[h, w]` of positive integers. */
 export function pair(name: string, label: string, value: number | readonly [number, number]): [number, number] {
-  const result: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if (!result.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new RrmInputError(`${name}: ${label} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
-  }
+  const result = windowPair(value);
+  if (isWindowOptionProblem(result)) throw new RrmInputError(`${name}: ${label} ${result.problem}`);
   return result;
+}
+
+/** A padding option checked and copied (see `windowPadding`). */
+export function paddingOption(name: string, value: unknown): Padding {
+  const result = windowPadding(value);
+  if (isWindowOptionProblem(result)) throw new RrmInputError(`${name}: padding ${result.problem}`);
+  return result;
+}
+
+/** Weights and biases are read by every frame's arithmetic: one NaN would poison every output it reaches. */
+export function requireFiniteValues(name: string, label: string, values: Float32Array): void {
+  const bad = findNonFinite(values);
+  if (bad >= 0) throw new RrmInputError(`${name}: ${label}[${bad}] is ${values[bad]}; expected finite numbers`);
 }

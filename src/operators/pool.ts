@@ -4,7 +4,7 @@ import { PoolLayer } from '../layers/pool-layer.js';
 import type { FeatureMap } from '../types.js';
 import { layerOperator } from './layer-operator.js';
 import { layerName } from './names.js';
-import { pair } from './options.js';
+import { pair, paddingOption } from './options.js';
 
 export interface PoolOptions {
   readonly kernel: number | readonly [number, number];
@@ -16,6 +16,8 @@ export interface PoolOptions {
   /** Average pooling only: divide by the whole window, padding included (ONNX count_include_pad). */
   readonly countIncludePad?: boolean;
   readonly name?: string;
+  /** Largest output (values) accepted for an input size, checked before allocating it; default 2^26. */
+  readonly maxTensorElements?: number;
 }
 
 export const maxPool = (options: PoolOptions) => pool('max', options);
@@ -30,9 +32,10 @@ function pool(kind: 'max' | 'avg', options: PoolOptions): OperatorFunction<Featu
       kernel,
       stride: pair(name, 'stride', options.stride ?? kernel),
       dilation: pair(name, 'dilation', options.dilation ?? 1),
-      padding: options.padding ?? 0,
+      padding: paddingOption(name, options.padding ?? 0),
       ceilMode: options.ceilMode ?? false,
       countIncludePad: options.countIncludePad ?? false,
+      ...(options.maxTensorElements !== undefined ? { maxTensorElements: options.maxTensorElements } : {}),
     }),
   );
 }

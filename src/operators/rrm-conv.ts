@@ -2,11 +2,12 @@ import type { OperatorFunction } from 'rxjs';
 import { defaultBackend } from '../kernels/default-backend.js';
 import { resolveWindow, type ConvGeometry, type Padding } from '../kernels/geometry.js';
 import { packConvWeights } from '../kernels/pack.js';
+import { validateConvGeometry } from '../kernels/validate-geometry.js';
 import { RrmLayer } from '../layers/rrm-layer.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { FeatureMap } from '../types.js';
 import { layerName } from './names.js';
-import { checkLayerOptions, pair, type CommonLayerOptions, type LayerEmission } from './options.js';
+import { checkLayerOptions, requireFiniteValues, pair, paddingOption, type CommonLayerOptions, type LayerEmission } from './options.js';
 import { layerOperator } from './layer-operator.js';
 
 export interface RrmConvOptions extends CommonLayerOptions {
@@ -29,7 +30,7 @@ export function prepareConv(options: RrmConvOptions, emission: LayerEmission = {
   const [outChannels, inPerGroup, kernelH, kernelW] = options.shape ?? [];
   const groups = options.groups ?? 1;
   for (const [label, value] of [['outChannels', outChannels], ['inChannels/groups', inPerGroup], ['kernelH', kernelH], ['kernelW', kernelW], ['groups', groups]] as const) {
-    if (!Number.isInteger(value) || (value as number) <= 0) {
+    if (!Number.isSafeInteger(value) || (value as number) <= 0) {
       throw new RrmInputError(`${name}: ${label} must be a positive integer, got ${value}`);
     }
   }
@@ -40,13 +41,14 @@ export function prepareConv(options: RrmConvOptions, emission: LayerEmission = {
       `${name}: weight must be a Float32Array of ${dims.outChannels}*${dims.inPerGroup}*${dims.kernelH}*${dims.kernelW} = ${expected} values, got ${options.weight?.length ?? options.weight}`,
     );
   }
+  requireFiniteValues(name, 'weight', options.weight);
   if (dims.outChannels % groups !== 0) {
     throw new RrmInputError(`${name}: outChannels ${dims.outChannels} is not divisible by groups ${groups}`);
   }
-  const common = checkLayerOptions(name, options, dims.outChannels);
+  const { maxTensorElements, ...common } = checkLayerOptions(name, options, dims.outChannels);
   const stride = pair(name, 'stride', options.stride ?? 1);
   const dilation = pair(name, 'dilation', options.dilation ?? 1);
-  const padding = options.padding ?? 0;
+  const padding = paddingOption(name, options.padding ?? 0);
   const inChannels = dims.inPerGroup * groups;
   const packed = packConvWeights(options.weight, dims.outChannels, inChannels, groups, dims.kernelH, dims.kernelW);
 
@@ -58,7 +60,7 @@ export function prepareConv(options: RrmConvOptions, emission: LayerEmission = {
     if (window.outHeight <= 0 || window.outWidth <= 0) {
       throw new RrmInputError(`${name}: input ${height}x${width} is smaller than the ${dims.kernelH}x${dims.kernelW} kernel (dilation ${dilation.join('x')}) with padding ${JSON.stringify(padding)}`);
     }
-    return {
+    const geometry: ConvGeometry = {
       inHeight: height, inWidth: width, inChannels,
       outHeight: window.outHeight, outWidth: window.outWidth, outChannels: dims.outChannels,
       kernelHeight: dims.kernelH, kernelWidth: dims.kernelW,
@@ -66,6 +68,8 @@ export function prepareConv(options: RrmConvOptions, emission: LayerEmission = {
       padTop: window.padTop, padLeft: window.padLeft, padBottom: window.padBottom, padRight: window.padRight,
       groups,
     };
+    checkGeometry(name, geometry, maxTensorElements, `input ${height}x${width}x${channels} with padding ${JSON.stringify(padding)}`);
+    return geometry;
   };
   return new RrmLayer({
     name, kind: 'conv', weights: { packed, bias: options.bias }, geometryFor,
@@ -80,4 +84,17 @@ export function prepareConv(options: RrmConvOptions, emission: LayerEmission = {
  */
 export function rrmConv(options: RrmConvOptions): OperatorFunction<FeatureMap, FeatureMap> {
   return layerOperator(prepareConv(options));
+}
+
+/**
+ * The kernels' preconditions (`validateConvGeometry`) as an `RrmInputError` naming the layer:
+ * checked before the backend creates an engine, so nothing is allocated for a geometry it refuses.
+ */
+export function checkGeometry(name: string, geometry: ConvGeometry, maxTensorElements: number | undefined, context: string): void {
+  try {
+    validateConvGeometry(geometry, maxTensorElements === undefined ? {} : { maxTensorElements });
+  } catch (error) {
+    if (error instanceof RangeError) throw new RrmInputError(`${name}: ${context}: ${error.message}`);
+    throw error;
+  }
 }

@@ -17,6 +17,8 @@ export interface ToTensorOptions {
 
 interface ToTensorState {
   lastFrame: Uint8Array | undefined;
+  /** `width x height x channels` of the last frame: bytes are compared only under the same layout. */
+  lastLayout: string | undefined;
   lastOutput: Float32Array | undefined;
   /** Scratch for the changed-pixel list, reused frame to frame (the emitted list is a copy of its used part). */
   changed: Int32Array | undefined;
@@ -51,12 +53,15 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
       }
       for (let byte = 0; byte < 256; byte++) table[c * 256 + byte] = (byte * scale - m) / s;
     }
+    if (table.some((v) => !Number.isFinite(v))) {
+      throw new RrmInputError(`${name}: scale ${scale}, mean ${JSON.stringify(options.mean ?? 0)} and std ${JSON.stringify(options.std ?? 1)} map some bytes outside float32 range; expected finite values`);
+    }
     return table;
   };
   const tableCache = new Map<number, Float32Array>();
 
   return mapWithState<ToTensorState, Frame, FeatureMap>(
-    () => ({ lastFrame: undefined, lastOutput: undefined, changed: undefined }),
+    () => ({ lastFrame: undefined, lastLayout: undefined, lastOutput: undefined, changed: undefined }),
     (state, frame) => {
       const started = performance.now();
       assertFrame(name, frame);
@@ -64,7 +69,10 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
       let table = tableCache.get(channels);
       if (!table) tableCache.set(channels, (table = tables(channels)));
       const previous = state.lastFrame;
-      const comparable = previous !== undefined && previous.length === data.length && !frame.keyframe;
+      // Equal byte counts are not enough: a 4x3 gray frame and a 2x2 RGB one both have 12 bytes, but
+      // each byte's channel (and so its mean and std) differs. Any change of layout recomputes all.
+      const layout = `${width}x${height}x${channels}`;
+      const comparable = previous !== undefined && state.lastLayout === layout && !frame.keyframe;
       let output: Float32Array;
       let changed: Int32Array | undefined;
       let changedCount = 0;
@@ -82,6 +90,7 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
       }
       const since = state.lastOutput;
       state.lastFrame = data;
+      state.lastLayout = layout;
       state.lastOutput = output;
       const meta = { index: frame.index, timestamp: frame.timestamp, streamId: frame.streamId, keyframe: frame.keyframe === true, stats: [] };
       return deriveMap(

@@ -1,9 +1,10 @@
 import { Observable } from 'rxjs';
-import { decodeWithFfmpeg, resolveFfmpeg, type VideoPixelFormat } from './ffmpeg.js';
+import type { VideoPixelFormat } from './ffmpeg.js';
+import { checkLiveDecoderOptions, runLiveDecoder, type LiveDecoderOptions } from './live-decoder.js';
 import { LiveDelivery, liveBufferCapacity, type LiveFrame, type LivePolicyOptions } from './live-policy.js';
 import { checkVideoOptions, scaleFilters } from './video-file.js';
 
-export interface CameraOptions extends LivePolicyOptions {
+export interface CameraOptions extends LivePolicyOptions, LiveDecoderOptions {
   /**
    * The device: `/dev/video0` (Linux, default), an avfoundation index such as `0` (macOS,
    * default `0`), or a DirectShow name (Windows, required), e.g. `Integrated Camera`.
@@ -28,39 +29,37 @@ export interface CameraOptions extends LivePolicyOptions {
 /**
  * Frames from a live camera through ffmpeg (v4l2 on Linux, avfoundation on macOS, dshow on
  * Windows). ffmpeg's output is read as fast as it comes; the `policy` decides what happens when
- * the pipeline lags (see `LivePolicy`). Runs until unsubscribed or the device stops.
+ * the pipeline lags (see `LivePolicy`). Runs until unsubscribed; when the decoder dies (the device
+ * goes away, ffmpeg exits or stalls for `idleTimeoutMs`) it is restarted with backoff (`retry`),
+ * the next frame marked `keyframe` and `reconnects` counting the restarts.
  */
 export function fromCamera(options: CameraOptions = {}): Observable<LiveFrame> {
   return new Observable<LiveFrame>((subscriber) => {
     const capacity = liveBufferCapacity(options);
-    const problem = typeof capacity === 'string' ? capacity : checkVideoOptions(options);
+    const problem = typeof capacity === 'string' ? capacity : (checkVideoOptions(options) ?? checkLiveDecoderOptions(options));
     if (problem) {
       subscriber.error(new Error(`fromCamera: ${problem}`));
       return;
     }
+    let inputArgs: readonly string[];
+    try {
+      inputArgs = options.input ?? deviceInputArgs(options);
+    } catch (error) {
+      subscriber.error(error);
+      return;
+    }
     const delivery = new LiveDelivery(subscriber, capacity as number);
-    const controller = new AbortController();
-    (async () => {
-      const inputArgs = options.input ?? deviceInputArgs(options);
-      const binary = await resolveFfmpeg(options.ffmpegPath);
-      const frames = decodeWithFfmpeg(
-        binary,
-        {
-          inputArgs,
-          filters: scaleFilters({ ...options, fps: undefined }),
-          pixelFormat: options.pixelFormat ?? 'rgb24',
-          failOnDecodeError: false,
-          timestampOffsetMs: 0,
-          inputName: `camera ${JSON.stringify(inputArgs.at(-1))}`,
-          ...(options.onProcess ? { onProcess: options.onProcess } : {}),
-        },
-        controller.signal,
-      );
-      for await (const frame of frames) delivery.offer(0, frame);
-      delivery.end();
-    })().catch((error: unknown) => delivery.end(error));
+    const stop = runLiveDecoder('fromCamera', options, () => ({
+      inputArgs,
+      filters: scaleFilters({ ...options, fps: undefined }),
+      pixelFormat: options.pixelFormat ?? 'rgb24',
+      failOnDecodeError: false,
+      timestampOffsetMs: 0,
+      inputName: `camera ${JSON.stringify(inputArgs.at(-1))}`,
+      ...(options.onProcess ? { onProcess: options.onProcess } : {}),
+    }), delivery);
     return () => {
-      controller.abort();
+      stop();
       delivery.close();
     };
   });

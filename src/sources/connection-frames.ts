@@ -1,6 +1,11 @@
 import type { Frame } from '../types.js';
 import type { WireFrame } from './protocol.js';
 
+/** The connection a received frame's `streamId` (`"<connection>:<sender's stream id>"`) came on. */
+export function connectionOfStream(streamId: unknown): number {
+  return Number.parseInt(String(streamId), 10);
+}
+
 /**
  * Turns one connection's wire frames into `Frame`s: the stream id combines the connection and the
  * sender's own stream id (`"3:0"`), and `index` counts each such stream from 0 as received.
@@ -23,6 +28,21 @@ export class ConnectionFrames {
       streamId: this.streamIdOf(header.streamId),
       ...(header.keyframe ? { keyframe: true } : {}),
     };
+  }
+
+  /**
+   * Registers the sender's stream `wireStreamId` when its first header arrives (several headers may
+   * be parsed before their frames are turned into `Frame`s); true when the stream is new.
+   */
+  addStream(wireStreamId: number): boolean {
+    if (this.nextIndex.has(wireStreamId)) return false;
+    this.nextIndex.set(wireStreamId, 0);
+    return true;
+  }
+
+  /** Forgets a stream registered by `addStream` whose frame was refused. */
+  dropStream(wireStreamId: number): void {
+    if (this.nextIndex.get(wireStreamId) === 0) this.nextIndex.delete(wireStreamId);
   }
 
   /** The stream ids this connection has produced so far. */

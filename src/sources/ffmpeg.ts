@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import type { Frame, FrameChannels } from '../types.js';
 import { ByteReader, chunksFromNodeReadable, TruncatedInputError } from './byte-reader.js';
+import type { DecodedSpan } from './ffmpeg-integrity.js';
 import { killProcess, spawnPiped, type PipedProcess } from './runtime.js';
 
 export type VideoPixelFormat = 'rgb24' | 'gray' | 'rgba';
@@ -136,12 +137,28 @@ export interface DecodeRequest {
   /** What to call the input in error messages. */
   readonly inputName: string;
   readonly onProcess?: (pid: number) => void;
+  /** Every stderr line that is not a frame's showinfo line, level prefix removed (the input header). */
+  readonly onLogLine?: (line: string) => void;
+  /**
+   * Called once ffmpeg stopped (cleanly, or at the first frame decoded after an error-level line
+   * when `failOnDecodeError`), with what came; throws when the input was not decoded whole.
+   */
+  readonly verify?: (outcome: DecodeOutcome) => Promise<void>;
+}
+
+/** What one decode produced, for `DecodeRequest.verify`. */
+export interface DecodeOutcome {
+  readonly span: DecodedSpan;
+  /** Lines ffmpeg logged at error level or worse (demuxer and decoder errors), oldest first. */
+  readonly errorLines: readonly string[];
 }
 
 interface ShownFrame {
   readonly width: number;
   readonly height: number;
   readonly ptsSeconds: number;
+  /** Error-level lines ffmpeg logged before this frame. */
+  readonly errorsBefore: number;
 }
 
 /**
@@ -152,7 +169,7 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
   const channels = CHANNELS_OF[request.pixelFormat];
   const filterChain = [...request.filters, `format=${request.pixelFormat}`, 'showinfo'].join(',');
   const args = [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', // level+: each line says if it is an error
     ...(request.failOnDecodeError ? ['-xerror'] : []),
     ...request.inputArgs,
     '-map', '0:v:0', '-an', '-sn', '-dn',
@@ -163,7 +180,8 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
   if (signal.aborted) return;
   const child = spawnPiped(binary.path, args);
   const stdout = new ByteReader(chunksFromNodeReadable(child.stdout));
-  const log = new FfmpegLog(child);
+  const log = new FfmpegLog(child, request.onLogLine);
+  const span = new SpanTracker();
   const exited = processExit(child);
   const kill = () => {
     killProcess(child);
@@ -178,6 +196,8 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
     for (let index = 0; ; index++) {
       const shown = await log.nextFrame();
       if (shown === undefined || signal.aborted) break;
+      // A frame decoded after a demuxer or decoder error may be damaged: stop before it.
+      if (request.failOnDecodeError && shown.errorsBefore > 0) break;
       const byteLength = shown.width * shown.height * channels;
       let data: Uint8Array | undefined;
       try {
@@ -191,6 +211,7 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
         shortFrame = `ffmpeg announced frame ${index} (${shown.width}×${shown.height}) but its output ended before the frame's ${byteLength} bytes`;
         break;
       }
+      span.add(shown.ptsSeconds);
       yield {
         data,
         width: shown.width,
@@ -200,15 +221,23 @@ export async function* decodeWithFfmpeg(binary: FfmpegBinary, request: DecodeReq
         timestamp: request.timestampOffsetMs + shown.ptsSeconds * 1000,
       };
     }
+    // Stopped at (or finished after) a demuxer or decoder error: no need to let ffmpeg run on.
+    const damaged = request.failOnDecodeError && log.errorLines.length > 0;
+    // (Its unread output must go too: the process counts as closed only once stdout has.)
+    if (damaged) kill();
     const exit = await exited;
     if (signal.aborted) return;
     if (exit instanceof Error) throw ffmpegStartError(binary.path, exit);
-    if (exit.code !== 0) {
+    // Errors while decoding: verify says whether the input is cut or damaged; what it lets pass
+    // (an input ffmpeg could not open at all) is reported below.
+    if (damaged) await request.verify?.({ span: span.span, errorLines: log.errorLines });
+    if (exit.code !== 0 || damaged) {
       throw new Error(
         `ffmpeg could not decode ${request.inputName} (exit ${exit.code ?? exit.signal}): ${log.lastMessages()}; expected a complete video ffmpeg can read`,
       );
     }
     if (shortFrame) throw new Error(`${shortFrame} while decoding ${request.inputName}`);
+    await request.verify?.({ span: span.span, errorLines: log.errorLines });
   } finally {
     signal.removeEventListener('abort', kill);
     kill();
@@ -224,7 +253,7 @@ function processExit(child: PipedProcess): Promise<ProcessExit> {
   });
 }
 
-const SHOWINFO_FRAME = /\]\s+n:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(\S+)\s.*?\bs:(\d+)x(\d+)/;
+const SHOWINFO_FRAME = /\]\s+(?:\[\w+\]\s+)?n:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(\S+)\s.*?\bs:(\d+)x(\d+)/;
 /** Lines ffmpeg prints on every run: never the reason for a failure. */
 const NOT_A_DIAGNOSTIC = /Parsed_showinfo|^(Input|Output) #\d|^Stream mapping:|^Press \[q\]/;
 const REMEMBERED_MESSAGES = 6;
@@ -239,7 +268,14 @@ class FfmpegLog {
   private wakeReader: (() => void) | undefined;
   private lastPtsSeconds = 0;
 
-  constructor(child: PipedProcess) {
+  /** Lines logged at error level or worse, the last few (see `REMEMBERED_MESSAGES`). */
+  readonly errorLines: string[] = [];
+  private errorCount = 0;
+
+  constructor(
+    child: PipedProcess,
+    private readonly onLine?: (line: string) => void,
+  ) {
     this.spawned = new Promise((resolve) => child.once('spawn', () => resolve(true)));
     child.stderr.on('data', (chunk: Buffer) => this.receive(chunk.toString('utf8')));
     child.stderr.on('close', () => this.finish());
@@ -263,14 +299,23 @@ class FfmpegLog {
     this.wake();
   }
 
-  private parseLine(line: string): void {
-    const frame = SHOWINFO_FRAME.exec(line);
+  private parseLine(rawLine: string): void {
+    const frame = SHOWINFO_FRAME.exec(rawLine);
     if (frame) {
       const pts = Number(frame[1]);
       // A frame without a timestamp (NOPTS) keeps the previous one: times stay monotonic.
       if (Number.isFinite(pts)) this.lastPtsSeconds = pts;
-      this.shown.push({ ptsSeconds: this.lastPtsSeconds, width: Number(frame[2]), height: Number(frame[3]) });
-    } else if (line.trim() && !line.startsWith(' ') && !NOT_A_DIAGNOSTIC.test(line)) {
+      this.shown.push({ ptsSeconds: this.lastPtsSeconds, width: Number(frame[2]), height: Number(frame[3]), errorsBefore: this.errorCount });
+      return;
+    }
+    const { line, level } = withoutLevel(rawLine);
+    this.onLine?.(line);
+    if (ERROR_LEVELS.has(level) && !NOT_A_DIAGNOSTIC.test(line) && !OUTPUT_SIDE.test(line)) {
+      this.errorCount++;
+      this.errorLines.push(line.trim());
+      if (this.errorLines.length > REMEMBERED_MESSAGES) this.errorLines.shift();
+    }
+    if (line.trim() && !line.startsWith(' ') && !NOT_A_DIAGNOSTIC.test(line)) {
       this.messages.push(line.trim());
       if (this.messages.length > REMEMBERED_MESSAGES) this.messages.shift();
     }
@@ -287,5 +332,38 @@ class FfmpegLog {
     const resolve = this.wakeReader;
     this.wakeReader = undefined;
     resolve?.();
+  }
+}
+
+const ERROR_LEVELS = new Set(['error', 'fatal', 'panic']);
+/**
+ * Error-level lines about ffmpeg's output (our raw pipe), not about the input: ffmpeg 5.1 logs
+ * "non monotonically increasing dts to muxer" for variable-rate input passed through, a whole file.
+ */
+const OUTPUT_SIDE = /\bmuxer\b|\bmuxing\b|Error writing trailer|output file/i;
+
+/**
+ * A stderr line without the level tag of `-loglevel level+...`: `[error] x` and `[h264 @ 0x1] [error] x`
+ * become `x` and `[h264 @ 0x1] x`, level `error`. Lines without a tag keep level `info`.
+ */
+function withoutLevel(line: string): { line: string; level: string } {
+  const tagged = /^((?:\[[^\]]+ @ [^\]]+\] )?)\[(trace|debug|verbose|info|warning|error|fatal|panic)\] ?(.*)$/.exec(line);
+  return tagged ? { line: tagged[1]! + tagged[3]!, level: tagged[2]! } : { line, level: 'info' };
+}
+
+/** The decoded frames' extent, for comparing with what the container declares. */
+class SpanTracker {
+  private frames = 0;
+  private lastPts = 0;
+  private interval: number | undefined;
+
+  add(ptsSeconds: number): void {
+    if (this.frames > 0 && ptsSeconds > this.lastPts) this.interval = ptsSeconds - this.lastPts;
+    this.lastPts = ptsSeconds;
+    this.frames++;
+  }
+
+  get span(): DecodedSpan {
+    return { frames: this.frames, lastPtsSeconds: this.lastPts, lastIntervalSeconds: this.interval };
   }
 }

@@ -7,6 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Observable } from 'rxjs';
 import type { Frame, FrameChannels } from '../types.js';
+import { declaredImageSize } from './image-size.js';
 import { pulledObservable } from './pulled-observable.js';
 
 export interface ImagesOptions {
@@ -16,7 +17,14 @@ export interface ImagesOptions {
   readonly fps?: number;
   /** `'auto'` (default): sharp when installed, else pngjs/jpeg-js. */
   readonly decoder?: 'auto' | 'sharp' | 'pure-js';
+  /**
+   * Largest image accepted, in pixels (width × height), checked from the file's header before any
+   * decoder allocates; default 2^26 (67 Mpx, e.g. 8192 × 8192).
+   */
+  readonly maxPixels?: number;
 }
+
+export const DEFAULT_MAX_IMAGE_PIXELS = 1 << 26;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 const CHANNELS: Record<string, FrameChannels> = { rgb24: 3, gray: 1, rgba: 4 };
@@ -38,15 +46,19 @@ export async function* imageFrames(files: string | readonly string[], options: I
   if (!channels) throw new Error(`fromImages: unsupported pixelFormat '${String(pixelFormat)}': expected 'rgb24', 'gray' or 'rgba'`);
   const fps = options.fps ?? 30;
   if (!(fps > 0)) throw new Error(`fromImages: fps must be a positive number, got ${fps}`);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  if (!(Number.isSafeInteger(maxPixels) && maxPixels >= 1)) throw new Error(`fromImages: maxPixels must be an integer ≥ 1, got ${maxPixels}`);
   const paths = typeof files === 'string' ? await listImages(files) : files;
-  const decode = await chooseDecoder(options.decoder ?? 'auto');
+  const decode = await chooseDecoder(options.decoder ?? 'auto', maxPixels);
   for (let index = 0; index < paths.length && !signal.aborted; index++) {
     const path = paths[index]!;
+    const { bytes, format } = await readImageFile(path, maxPixels);
     let image: RgbaImage;
     try {
-      image = await decode(path);
+      image = await decode(bytes);
     } catch (error) {
-      throw new Error(`fromImages: cannot decode '${path}' (${(error as Error).message}): expected a PNG or JPEG file`, { cause: error });
+      // The decoders (not ours) fail on damaged data in their own words, TypeErrors included.
+      throw new Error(`fromImages: cannot decode '${path}': its ${format} data is damaged or unsupported (the decoder said: ${(error as Error).message}); expected a valid PNG or JPEG file`, { cause: error });
     }
     if (signal.aborted) return;
     yield { data: fromRgba(image.data, channels), width: image.width, height: image.height, channels, index, timestamp: (index * 1000) / fps };
@@ -71,40 +83,61 @@ interface RgbaImage {
   readonly height: number;
 }
 
-type Decoder = (path: string) => Promise<RgbaImage>;
+type Decoder = (bytes: Uint8Array) => Promise<RgbaImage>;
 
-async function chooseDecoder(preference: 'auto' | 'sharp' | 'pure-js'): Promise<Decoder> {
+/** The file's bytes and format, once its header declares a size within `maxPixels`; errors name the file. */
+async function readImageFile(path: string, maxPixels: number): Promise<{ bytes: Uint8Array; format: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new Error(`fromImages: cannot read '${path}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): expected a readable PNG or JPEG file`, { cause: error });
+  }
+  const size = declaredImageSize(bytes);
+  if (typeof size === 'string') throw new Error(`fromImages: cannot decode '${path}' (${size}): expected a PNG or JPEG file`);
+  const format = size.format.toUpperCase();
+  const pixels = size.width * size.height;
+  if (pixels === 0) throw new Error(`fromImages: '${path}' declares an empty ${size.width}×${size.height} ${format}: expected at least 1×1`);
+  if (pixels > maxPixels) {
+    throw new Error(`fromImages: '${path}' declares a ${size.width}×${size.height} ${format} (${pixels} pixels), more than maxPixels = ${maxPixels}: refused before decoding`);
+  }
+  return { bytes, format };
+}
+
+async function chooseDecoder(preference: 'auto' | 'sharp' | 'pure-js', maxPixels: number): Promise<Decoder> {
   if (preference !== 'pure-js') {
-    const sharpDecoder = await loadSharpDecoder();
+    const sharpDecoder = await loadSharpDecoder(maxPixels);
     if (sharpDecoder) return sharpDecoder;
     if (preference === 'sharp') throw new Error("fromImages: decoder 'sharp' requested but the sharp package cannot be loaded");
   }
-  return decodePureJs;
+  return (bytes) => decodePureJs(bytes, maxPixels);
 }
 
-async function loadSharpDecoder(): Promise<Decoder | undefined> {
+async function loadSharpDecoder(maxPixels: number): Promise<Decoder | undefined> {
   let sharp: (typeof import('sharp'))['default'];
   try {
     sharp = (await import('sharp')).default;
   } catch {
     return undefined; // optional dependency absent or without a binary for this platform
   }
-  return async (path) => {
-    const { data, info } = await sharp(await readFile(path)).toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return async (bytes) => {
+    // sharp checks the same limit itself (its own header read); ours ran first with the same number.
+    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels }).toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height };
   };
 }
 
-async function decodePureJs(path: string): Promise<RgbaImage> {
-  const bytes = await readFile(path);
+async function decodePureJs(bytes: Uint8Array, maxPixels: number): Promise<RgbaImage> {
   if (bytes[0] === 0x89 && bytes[1] === 0x50) {
     const { PNG } = (await import('pngjs')).default;
-    const png = PNG.sync.read(bytes);
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
     return { data: png.data, width: png.width, height: png.height };
   }
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
     const jpeg = (await import('jpeg-js')).default;
-    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    // jpeg-js has its own limits too: kept in step with ours (its memory budget covers RGBA output and work buffers).
+    const megapixels = maxPixels / 1e6;
+    return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: megapixels, maxMemoryUsageInMB: Math.ceil(megapixels * 4 * 3) + 64 });
   }
   throw new Error('neither a PNG nor a JPEG signature');
 }

@@ -27,6 +27,8 @@ export interface LivePolicyOptions {
 export interface LiveFrame extends Frame {
   /** Frames of this stream the policy discarded since the previous emitted frame. */
   readonly dropped: number;
+  /** Cameras and network streams: times the stream came back after its decoder died (see `LiveDecoderOptions`). */
+  readonly reconnects?: number;
 }
 
 export const DEFAULT_QUEUE_SIZE = 8;
@@ -41,31 +43,75 @@ export function liveBufferCapacity(options: LivePolicyOptions): number | string 
   return size;
 }
 
+/** Where a buffer reports the payload bytes it holds (a receiver's `maxBufferedBytes` budget). */
+export interface BufferAccount {
+  queued(bytes: number): void;
+  released(bytes: number): void;
+}
+
+export interface FrameBufferOptions {
+  /** Payload bytes the buffer may hold; the oldest frames go first (the newest is always kept). */
+  readonly maxBytes?: number;
+  readonly account?: BufferAccount;
+  /** Called with each frame discarded to make room (not with frames taken). */
+  readonly onDiscard?: (frame: Frame) => void;
+}
+
 /** A bounded FIFO of one stream's frames that discards the oldest when full. */
 export class LiveFrameBuffer {
   private readonly frames: Frame[] = [];
   private droppedSinceLastTake = 0;
+  private heldBytes = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly options: FrameBufferOptions = {},
+  ) {}
 
   get size(): number {
     return this.frames.length;
   }
 
+  /** Payload bytes of the frames held. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
   offer(frame: Frame): void {
-    if (this.frames.length === this.capacity) {
-      this.frames.shift();
-      this.droppedSinceLastTake++;
-    }
+    const maxBytes = this.options.maxBytes ?? Infinity;
+    while (this.frames.length > 0 && (this.frames.length >= this.capacity || this.heldBytes + frame.data.length > maxBytes)) this.dropOldest();
     this.frames.push(frame);
+    this.heldBytes += frame.data.length;
+    this.options.account?.queued(frame.data.length);
   }
 
   take(): LiveFrame | undefined {
     const frame = this.frames.shift();
     if (frame === undefined) return undefined;
+    this.release(frame);
     const dropped = this.droppedSinceLastTake;
     this.droppedSinceLastTake = 0;
     return { ...frame, dropped };
+  }
+
+  /** Discards the oldest frame (counted in the next frame's `dropped`); returns its payload bytes. */
+  dropOldest(): number {
+    const frame = this.frames.shift();
+    if (frame === undefined) return 0;
+    this.droppedSinceLastTake++;
+    this.release(frame);
+    this.options.onDiscard?.(frame);
+    return frame.data.length;
+  }
+
+  /** Forgets every frame (unsubscribe): their bytes go back to the account. */
+  clear(): void {
+    for (const frame of this.frames.splice(0)) this.release(frame);
+  }
+
+  private release(frame: Frame): void {
+    this.heldBytes -= frame.data.length;
+    this.options.account?.released(frame.data.length);
   }
 }
 
@@ -86,15 +132,32 @@ export class LiveDelivery {
     private readonly capacity: number,
   ) {}
 
-  offer(streamKey: unknown, frame: Frame): void {
+  /** Queues a frame of stream `streamKey`; `account` (taken when the stream is new) counts its bytes. */
+  offer(streamKey: unknown, frame: Frame, account?: BufferAccount): void {
     if (this.ending) return;
     let buffer = this.buffers.get(streamKey);
     if (!buffer) {
-      buffer = new LiveFrameBuffer(this.capacity);
+      buffer = new LiveFrameBuffer(this.capacity, account ? { account } : {});
       this.buffers.set(streamKey, buffer);
     }
     buffer.offer(frame);
     this.schedule();
+  }
+
+  /**
+   * Discards waiting frames of the streams `which` selects, oldest first from the stream holding
+   * the most bytes, until `bytes` are freed or none wait; returns the bytes freed. Each discarded
+   * frame counts in its stream's next `dropped`, like any frame the policy discards.
+   */
+  evictWaiting(bytes: number, which: (streamKey: unknown) => boolean): number {
+    let freed = 0;
+    while (freed < bytes) {
+      let fullest: LiveFrameBuffer | undefined;
+      for (const [key, buffer] of this.buffers) if (buffer.size > 0 && which(key) && (!fullest || buffer.bytes > fullest.bytes)) fullest = buffer;
+      if (!fullest) break;
+      freed += fullest.dropOldest();
+    }
+    return freed;
   }
 
   /** Forgets a finished stream once its buffered frames have been delivered. */
@@ -114,6 +177,7 @@ export class LiveDelivery {
   close(): void {
     this.cancelScheduled?.();
     this.cancelScheduled = undefined;
+    for (const buffer of this.buffers.values()) buffer.clear();
     this.buffers.clear();
     this.finished.clear();
     this.ending = {};

@@ -151,19 +151,28 @@ export function decodeFrameMessage(message: Uint8Array, maxFrameBytes = DEFAULT_
   if (actual !== header.payloadBytes) {
     return new FrameProtocolError(`message carries ${actual} payload bytes, header declares ${header.payloadBytes}`);
   }
-  // A copy into a plain Uint8Array: a Node Buffer's slice() would be a view of the receive buffer.
-  return { header, payload: new Uint8Array(message.subarray(FRAME_HEADER_BYTES)) };
+  // A plain Uint8Array. When the message has a buffer of its own (a large message that the
+  // WebSocket layer assembled), a view of it: copying 64 MiB would hold the frame twice. Otherwise
+  // a copy: a view would keep a whole shared receive buffer alive for a small frame.
+  const ownBuffer = message.byteOffset === 0 && message.buffer.byteLength === message.length;
+  const payload = ownBuffer ? new Uint8Array(message.buffer, FRAME_HEADER_BYTES, header.payloadBytes) : new Uint8Array(message.subarray(FRAME_HEADER_BYTES));
+  return { header, payload };
 }
 
 export interface FrameStreamParserOptions extends FrameLimits {
   /** Allocates each payload buffer; tests pass one that records sizes. */
   readonly allocate?: (bytes: number) => Uint8Array;
+  /**
+   * Called with each valid header before its payload is allocated: a receiver's own limits
+   * (streams, buffered bytes). An error returned stops the parser like a protocol violation.
+   */
+  readonly admit?: (header: FrameHeader) => Error | undefined;
 }
 
 export interface ParseResult {
   readonly frames: WireFrame[];
-  /** Set once the stream violated the protocol; the parser then accepts nothing more. */
-  readonly error?: FrameProtocolError;
+  /** Set once the stream violated the protocol (or a limit); the parser then accepts nothing more. */
+  readonly error?: Error;
 }
 
 /**
@@ -173,25 +182,32 @@ export interface ParseResult {
 export class FrameStreamParser {
   private readonly maxFrameBytes: number;
   private readonly allocate: (bytes: number) => Uint8Array;
+  private readonly admit: ((header: FrameHeader) => Error | undefined) | undefined;
   private readonly headerBytes = new Uint8Array(FRAME_HEADER_BYTES);
   private headerFilled = 0;
   private header: FrameHeader | undefined;
   private payload: Uint8Array | undefined;
   private payloadFilled = 0;
-  private failure: FrameProtocolError | undefined;
+  private failure: Error | undefined;
 
   constructor(options: FrameStreamParserOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.allocate = options.allocate ?? ((bytes) => new Uint8Array(bytes));
+    this.admit = options.admit;
   }
 
-  get error(): FrameProtocolError | undefined {
+  get error(): Error | undefined {
     return this.failure;
   }
 
   /** True between frames: the stream may end here without losing data. */
   get atFrameBoundary(): boolean {
     return this.headerFilled === 0 && this.header === undefined;
+  }
+
+  /** True while a frame's header is complete and its payload is not. */
+  get inPayload(): boolean {
+    return this.header !== undefined;
   }
 
   push(chunk: Uint8Array): ParseResult {
@@ -207,6 +223,11 @@ export class FrameStreamParser {
         const header = decodeFrameHeader(this.headerBytes, this.maxFrameBytes);
         if (header instanceof FrameProtocolError) {
           this.failure = header;
+          break;
+        }
+        const refused = this.admit?.(header);
+        if (refused) {
+          this.failure = refused;
           break;
         }
         this.header = header;
@@ -228,8 +249,18 @@ export class FrameStreamParser {
     return this.failure ? { frames, error: this.failure } : { frames };
   }
 
+  /**
+   * Stops parsing (the connection is being closed) and lets go of the unfinished payload at once,
+   * instead of when the socket is finally collected.
+   */
+  abandon(reason: Error): void {
+    this.failure ??= reason;
+    this.header = undefined;
+    this.payload = undefined;
+  }
+
   /** Call when the stream ended: returns an error if it ended inside a frame. */
-  finish(): FrameProtocolError | undefined {
+  finish(): Error | undefined {
     if (this.failure) return this.failure;
     if (this.header) {
       this.failure = new FrameProtocolError(

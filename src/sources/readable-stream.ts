@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Frame, FrameChannels } from '../types.js';
-import { ByteReader, chunksFromWebStream } from './byte-reader.js';
+import { ByteReader, chunksFromWebStream, TruncatedInputError } from './byte-reader.js';
 import { isFrameChannels } from './protocol.js';
 import { pulledObservable } from './pulled-observable.js';
 
@@ -39,7 +39,10 @@ async function* readableStreamFrames(stream: ReadableStream<Uint8Array>, layout:
       try {
         data = await reader.readExactly(frameBytes);
       } catch (error) {
-        throw new Error(`fromReadableStream: stream ended inside frame ${index}: ${(error as Error).message} (${width}×${height}×${channels})`, { cause: error });
+        if (error instanceof TruncatedInputError) {
+          throw new Error(`fromReadableStream: stream ended inside frame ${index}: ${error.message} (${width}×${height}×${channels})`, { cause: error });
+        }
+        throw new Error(`fromReadableStream: frame ${index}: ${(error as Error).message}`, { cause: error });
       }
       if (data === undefined || signal.aborted) return;
       const timestamp = fps !== undefined ? (index * 1000) / fps : performance.now() - subscribedAt;

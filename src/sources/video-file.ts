@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Observable } from 'rxjs';
 import type { Frame } from '../types.js';
-import { channelsOfPixelFormat, decodeWithFfmpeg, resolveFfmpeg, unsupportedPixelFormatMessage, type VideoPixelFormat } from './ffmpeg.js';
+import { channelsOfPixelFormat, decodeWithFfmpeg, resolveFfmpeg, unsupportedPixelFormatMessage, type DecodeOutcome, type VideoPixelFormat } from './ffmpeg.js';
+import { containerEndProblem, InputDeclarationReader, shortfall, TruncatedVideoError, type DecodeWindow, type InputDeclaration } from './ffmpeg-integrity.js';
 import { pulledObservable } from './pulled-observable.js';
 
 export interface VideoFileOptions {
@@ -21,13 +22,20 @@ export interface VideoFileOptions {
   readonly ffmpegPath?: string;
   /** Called with the decoder's process id once it started (monitoring, tests). */
   readonly onProcess?: (pid: number) => void;
+  /**
+   * Accept a file that ends early or has damaged parts: emit what ffmpeg decodes and complete.
+   * Default false: a file shorter than its container declares, or on which ffmpeg reports a
+   * demuxing or decoding error, ends with a `TruncatedVideoError` saying what was expected and what came.
+   */
+  readonly allowTruncated?: boolean;
 }
 
 /**
  * Decodes a video file (anything ffmpeg reads: mp4, mov, avi, mpg, webm, gif, ...) into frames.
  * Cold and pulled: ffmpeg starts on subscribe, the next frame is read from its stdout only after
  * the previous `next` returned (ffmpeg blocks on the full pipe meanwhile), and unsubscribing kills
- * it. `index` counts emitted frames from 0; `timestamp` is the presentation time in ms.
+ * it. `index` counts emitted frames from 0; `timestamp` is the presentation time in ms. A file that
+ * is cut short or damaged errors (`TruncatedVideoError`) unless `allowTruncated`.
  */
 export function fromVideoFile(path: string, options: VideoFileOptions = {}): Observable<Frame> {
   return pulledObservable((signal) => videoFileFrames(path, options, signal));
@@ -40,6 +48,9 @@ export async function* videoFileFrames(path: string, options: VideoFileOptions =
   await assertReadableFile(path);
   const binary = await resolveFfmpeg(options.ffmpegPath);
   const startMs = options.startMs ?? 0;
+  const declared = new InputDeclarationReader();
+  const inputName = `'${path}'`;
+  const allowTruncated = options.allowTruncated === true;
   const inputArgs = [
     ...(startMs > 0 ? ['-ss', seconds(startMs)] : []),
     ...(options.endMs !== undefined ? ['-t', seconds(options.endMs - startMs)] : []),
@@ -51,13 +62,31 @@ export async function* videoFileFrames(path: string, options: VideoFileOptions =
       inputArgs,
       filters: scaleFilters(options),
       pixelFormat: options.pixelFormat ?? 'rgb24',
-      failOnDecodeError: true,
+      failOnDecodeError: !allowTruncated,
       timestampOffsetMs: startMs,
-      inputName: `'${path}'`,
+      inputName,
       ...(options.onProcess ? { onProcess: options.onProcess } : {}),
+      onLogLine: (line) => declared.read(line),
+      ...(allowTruncated ? {} : { verify: (outcome: DecodeOutcome) => verifyWhole(path, inputName, declared.declaration, outcome, { startMs, endMs: options.endMs, fps: options.fps }) }),
     },
     signal,
   );
+}
+
+/** Throws a `TruncatedVideoError` unless the file decoded whole (see ffmpeg-integrity.ts). */
+async function verifyWhole(path: string, inputName: string, declaration: InputDeclaration, outcome: DecodeOutcome, window: DecodeWindow): Promise<void> {
+  const accept = 'pass allowTruncated: true to accept what decodes';
+  // ffmpeg never opened the input: no container to be cut; its own failure message says more.
+  if (declaration.formats.length === 0) return;
+  if (outcome.errorLines.length > 0) {
+    throw new TruncatedVideoError(
+      `${inputName} is truncated or damaged: ffmpeg reported "${outcome.errorLines.slice(-3).join(' | ')}" after ${outcome.span.frames} frames; expected a complete video (${accept})`,
+    );
+  }
+  const short = shortfall(declaration, outcome.span, window);
+  if (short) throw new TruncatedVideoError(`${inputName} is truncated: ${short}; expected a complete video (${accept})`);
+  const end = await containerEndProblem(path, declaration.formats);
+  if (end) throw new TruncatedVideoError(`${inputName} is truncated: ${end}, after ${outcome.span.frames} frames; expected a complete video (${accept})`);
 }
 
 /** ffmpeg filters for the options shared by files and cameras: frame rate, then size. */

@@ -38,6 +38,8 @@ const CHROMA_LAYOUTS: Record<string, ChromaLayout> = {
 };
 const SUPPORTED_COLOUR_SPACES = Object.keys(CHROMA_LAYOUTS).join(', ');
 const MAX_HEADER_LINE = 4096;
+/** Frame rate terms fit a u32 in other tools; 2^31 keeps index·1000·den far inside doubles' exact range. */
+const MAX_FPS_TERM = 2 ** 31 - 1;
 
 export interface Y4MHeader {
   readonly width: number;
@@ -69,7 +71,7 @@ export async function* y4mFrames(input: Y4MInput, options: Y4MOptions = {}, sign
   signal.addEventListener('abort', cancel, { once: true });
   try {
     const headerLine = await reader.readLine(MAX_HEADER_LINE).catch((error: unknown) => {
-      throw new Error(`not a Y4M stream: ${(error as Error).message} before the header's line end`);
+      throw headerReadError(input, error);
     });
     if (headerLine === undefined) throw new Error('empty input: expected a Y4M stream starting with "YUV4MPEG2 "');
     const header = parseY4MHeader(headerLine);
@@ -79,7 +81,9 @@ export async function* y4mFrames(input: Y4MInput, options: Y4MOptions = {}, sign
       throw new Error(`Y4M frames of ${header.width}×${header.height} ${header.chroma.name} need ${frameBytes} bytes, more than maxFrameBytes = ${maxFrameBytes}`);
     }
     for (let index = 0; !signal.aborted; index++) {
-      const frameLine = await reader.readLine(MAX_HEADER_LINE);
+      const frameLine = await reader.readLine(MAX_HEADER_LINE).catch((error: unknown) => {
+        throw frameLineError(index, error);
+      });
       if (frameLine === undefined) return;
       if (frameLine !== 'FRAME' && !frameLine.startsWith('FRAME ')) {
         throw new Error(`Y4M frame ${index}: expected a "FRAME" line, found ${JSON.stringify(frameLine.slice(0, 40))}`);
@@ -111,6 +115,30 @@ export async function* y4mFrames(input: Y4MInput, options: Y4MOptions = {}, sign
   }
 }
 
+/** Why the header line could not be read: the file itself (missing, unreadable), or bytes that are no Y4M header. */
+function headerReadError(input: Y4MInput, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof input === 'string' && typeof code === 'string') {
+    return new Error(`cannot open Y4M file '${input}' (${code}: ${(error as Error).message}): expected a readable file`, { cause: error });
+  }
+  if (error instanceof TruncatedInputError) {
+    return new Error(`not a Y4M stream: it ends after ${error.received} bytes without the header's line end; expected "YUV4MPEG2 W<width> H<height> ...\\n"`);
+  }
+  if (error instanceof TypeError) return new Error(`fromY4M: ${error.message}`, { cause: error });
+  return new Error(`not a Y4M stream: ${(error as Error).message} before the header's line end`, { cause: error });
+}
+
+/** Why frame `index`'s FRAME line could not be read: its line end never came, or the source failed. */
+function frameLineError(index: number, error: unknown): Error {
+  if (error instanceof TruncatedInputError) {
+    return new Error(`Y4M frame ${index}: expected a "FRAME" line, found ${error.received} bytes without a line end before the input ended`);
+  }
+  if ((error as Error).message?.startsWith('no line end within')) {
+    return new Error(`Y4M frame ${index}: expected a "FRAME" line, found ${MAX_HEADER_LINE} bytes without a line end (the frame size or the FRAME line is wrong)`);
+  }
+  return error as Error;
+}
+
 function openChunks(input: Y4MInput): ChunkSource {
   if (typeof input === 'string') return chunksFromNodeReadable(createReadStream(input));
   if (typeof (input as ReadableStream<Uint8Array>).getReader === 'function') return chunksFromWebStream(input as ReadableStream<Uint8Array>);
@@ -126,6 +154,7 @@ export function parseY4MHeader(line: string): Y4MHeader {
   let width = 0;
   let height = 0;
   let fps = [25, 1];
+  let rateToken = 'F25:1';
   let colourSpace = '420jpeg';
   let fullRange = false;
   for (const token of tokens) {
@@ -133,7 +162,7 @@ export function parseY4MHeader(line: string): Y4MHeader {
     switch (token[0]) {
       case 'W': width = Number(value); break;
       case 'H': height = Number(value); break;
-      case 'F': fps = value.split(':').map(Number); break;
+      case 'F': fps = value.split(':').map(Number); rateToken = token; break;
       case 'C': colourSpace = value; break;
       case 'X': if (value === 'COLORRANGE=FULL') fullRange = true; break;
       default: break; // interlacing (I), aspect (A): they do not change the pixels
@@ -143,7 +172,11 @@ export function parseY4MHeader(line: string): Y4MHeader {
     throw new Error(`Y4M header has no valid size (W${width} H${height}): expected positive integers`);
   }
   const [fpsNumerator, fpsDenominator] = fps as [number, number];
-  if (!(fpsNumerator > 0 && fpsDenominator > 0)) throw new Error(`Y4M header has an invalid frame rate F${fps.join(':')}: expected F<num>:<den> > 0`);
+  // Integers (as the format defines them) and bounded, so that every timestamp index·1000·den/num is finite.
+  const validRate = fps.length === 2 && fps.every((v) => Number.isInteger(v) && v >= 1 && v <= MAX_FPS_TERM);
+  if (!validRate) {
+    throw new Error(`Y4M header has an invalid frame rate ${rateToken}: expected F<num>:<den>, integers from 1 to ${MAX_FPS_TERM}`);
+  }
   const chroma = CHROMA_LAYOUTS[colourSpace];
   if (!chroma) throw new Error(`unsupported Y4M colour space C${colourSpace}: expected one of ${SUPPORTED_COLOUR_SPACES}`);
   return { width, height, fpsNumerator, fpsDenominator, chroma, fullRange };

@@ -233,3 +233,15 @@ t.test('a model with a known decoder: detections compared with the dense path, i
   t.equal(record.frames[0].trace.pixels, 'all', 'the keyframe traced as all pixels');
   t.ok(Array.isArray(record.frames[1].trace.pixels) || record.frames[1].dense.includes(1), 'a delta frame traced as pixel indices (unless dense)');
 });
+
+t.test('network stream URLs go to the network-stream source: one nothing serves fails after its retries, saying what ffmpeg could not open', async (t) => {
+  const result = await cli('run', '--model', model, '--input', 'udp://127.0.0.1:9/none', '--max-frames', '1', '--backend', 'js');
+  t.equal(result.status, 1);
+  t.notMatch(result.stderr, /no such file or folder/, 'not taken for a file');
+  t.match(result.stderr, /fromNetworkStream|network stream/);
+});
+
+t.test('--allow-truncated is accepted for video files', async (t) => {
+  const { status, stderr } = await cli('run', '--model', model, '--input', clip, '--allow-truncated', '--max-frames', '3', '--backend', 'js');
+  t.equal(status, 0, stderr);
+});

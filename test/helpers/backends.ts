@@ -48,3 +48,10 @@ export function recomputeMacs(g: ConvGeometry, touched: number): number {
   return (touched * g.kernelHeight * g.kernelWidth * (g.inChannels / g.groups) * g.outChannels);
 }
 
+
+/** A backend of `backendsUnderTest()` by its label: how a worker or child process is told which to use. */
+export function backendByName(label: string): KernelBackend {
+  const found = backendsUnderTest().available.find((b) => b.label === label);
+  if (!found) throw new Error(`no backend labelled '${label}' runs here: expected one of ${backendsUnderTest().available.map((b) => b.label).join(', ')}`);
+  return found.backend;
+}

@@ -247,3 +247,21 @@ function changedPixels(before: Float32Array, after: Float32Array, channels: numb
   }
   return Int32Array.from(list);
 }
+
+for (const { label, backend } of available) {
+  t.test(`${label}: geometries a kernel cannot run and change hints outside the map are refused with a RangeError, before any state is built`, async (t) => {
+    const g = geometry(6, 5, 4, 4, 3, 1, 1);
+    const { prepared } = layer(g, prng(1));
+    for (const [what, bad] of [['negative padding', { ...g, padTop: -1 }], ['zero stride', { ...g, strideH: 0 }], ['a fractional width', { ...g, inWidth: 5.5 }], ['an output the window does not give', { ...g, outHeight: 9 }]] as const) {
+      t.throws(() => backend.createConvEngine(bad, prepared), RangeError, what);
+    }
+    const engine = backend.createConvEngine(g, prepared);
+    const input = randomArray(prng(2), 6 * 5 * 4);
+    engine.keyframe(input);
+    t.throws(() => engine.update(input, 0, Int32Array.of(3, 30), 2, 1), /candidate pixel 30 is outside the 5x6 input/);
+    t.throws(() => engine.update(input, 0, Int32Array.of(-1), 1, 1), /candidate pixel -1/);
+    t.throws(() => engine.update(input, 0, Int32Array.of(1), 4, 1), /candidate count 4/);
+    t.doesNotThrow(() => engine.update(input, 0, Int32Array.of(29), 1, 1), 'the last pixel is fine');
+    engine.dispose();
+  });
+}

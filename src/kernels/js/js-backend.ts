@@ -1,7 +1,7 @@
 /** The plain-JavaScript backend: readable, portable, and the last fallback. */
 import { activatePixels } from '../activation.js';
 import { NO_ACTIVATION, type EngineActivation, type KernelBackend, type PreparedWeights } from '../backend.js';
-import { DeltaConvEngine, type ConvState } from '../delta-engine.js';
+import { createDeltaEngine, type ConvState } from '../delta-engine.js';
 import { convKind, type ConvGeometry, type ConvKind } from '../geometry.js';
 import { findNonFinite } from '../non-finite.js';
 import { clearTouched, createTouchedPixels, type TouchedPixels } from '../touched-pixels.js';
@@ -20,7 +20,7 @@ const JS_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.85, pointwise:
 export const jsBackend: KernelBackend = {
   name: 'js',
   denseCrossover: (geometry) => JS_DENSE_CROSSOVER[convKind(geometry)],
-  createConvEngine: (geometry, weights, activation = NO_ACTIVATION) => new DeltaConvEngine(geometry, new JsConvState(geometry, weights, activation)),
+  createConvEngine: (geometry, weights, activation = NO_ACTIVATION) => createDeltaEngine(geometry, () => new JsConvState(geometry, weights, activation)),
 };
 
 /** Ĩ, P and f(P) in JavaScript arrays; Ĩ has no border (the JS kernels bounds-check their taps). */

@@ -4,7 +4,7 @@
  * memory. Where the addon is absent it falls back to the WebAssembly kernels with a one-line notice.
  */
 import { NO_ACTIVATION, type KernelBackend, type PreparedWeights } from '../backend.js';
-import { DeltaConvEngine } from '../delta-engine.js';
+import { createDeltaEngine } from '../delta-engine.js';
 import { convKind, type ConvGeometry, type ConvKind } from '../geometry.js';
 import { createWasmBackend } from '../wasm/wasm-backend.js';
 import { loadNativeAddon, type NativeAddon, type NativeInstructionSet } from './native-addon.js';
@@ -76,12 +76,14 @@ export function createNativeBackend(options: NativeBackendOptions = {}): KernelB
     name: `native-${instructionSet}`,
     denseCrossover: (geometry) => NATIVE_DENSE_CROSSOVER[convKind(geometry)],
     createConvEngine(geometry, weights, activation = NO_ACTIVATION) {
-      let block = weightBlocks.get(weights);
-      if (!block) {
-        block = prepareWeights(addon, instructionSet, geometry, weights);
-        weightBlocks.set(weights, block);
-      }
-      return new DeltaConvEngine(geometry, new NativeConvState(addon, geometry, block, activation, recomputesTouchedNatively(geometry), threads, options.minSplitWork ?? MIN_SPLIT_WORK));
+      return createDeltaEngine(geometry, () => {
+        let block = weightBlocks.get(weights);
+        if (!block) {
+          block = prepareWeights(addon, instructionSet, geometry, weights);
+          weightBlocks.set(weights, block);
+        }
+        return new NativeConvState(addon, geometry, block, activation, recomputesTouchedNatively(geometry), threads, options.minSplitWork ?? MIN_SPLIT_WORK);
+      });
     },
   };
 }

@@ -6,7 +6,7 @@
 import { NO_ACTIVATION, type KernelBackend } from '../backend.js';
 import { convKind, type ConvKind } from '../geometry.js';
 import { jsBackend } from '../js/js-backend.js';
-import { DeltaConvEngine } from '../delta-engine.js';
+import { createDeltaEngine } from '../delta-engine.js';
 import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvState } from './wasm-state.js';
 import { helperThread } from './helper-thread.js';
@@ -65,7 +65,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     },
     createConvEngine(geometry, weights, activation = NO_ACTIVATION) {
       const loaded = runtime();
-      if (loaded) return new DeltaConvEngine(geometry, new WasmConvState(loaded, geometry, weights, activation, threads === 2 ? helperThread(loaded) : undefined));
+      if (loaded) return createDeltaEngine(geometry, () => new WasmConvState(loaded, geometry, weights, activation, threads === 2 ? helperThread(loaded) : undefined));
       if (!noticed) {
         noticed = true;
         const status = wasmKernelStatus(options.instructionSet, threads === 2);
