@@ -35,8 +35,11 @@ export const redisKeys = {
   fence: (camera: string) => `rrm:fence:${camera}`,
   /** Counters the camera's owners keep: frames, keyframes, dead, fps, owner. */
   stats: (camera: string) => `rrm:stats:${camera}`,
-  /** Live workers: a sorted set of worker ids scored by the time (ms, Redis clock) their heartbeat expires. */
-  workers: 'rrm:workers',
+  /**
+   * Live workers of the pool serving a camera pattern: a sorted set of worker instances scored by
+   * the time (ms, Redis clock) their heartbeat expires. Pools of different patterns share nothing.
+   */
+  workers: (pattern: string) => `rrm:workers:${pattern}`,
   /** The consumer group workers read the frame streams with. */
   workerGroup: 'rrm-workers',
 } as const;
