@@ -3,7 +3,7 @@
  * through the consumer group in batches, runs them through its own pipeline session, and writes
  * each result with the input's acknowledgement in one fenced step (WRITE_RESULT).
  *
- * Before each batch it claims every entry of the group still pending below the batch (CLAIM_STRAYS):
+ * Before each batch it takes over (XAUTOCLAIM) every entry of the group still pending below the batch (CLAIM_STRAYS):
  * the previous owner's unfinished work, a frame a stuck owner's blocked read took after losing the
  * camera, or one whose reply a dropped connection lost. It has nothing of its own in flight at
  * that point, so whatever is pending below the batch belongs to no live owner, and processing it
@@ -124,11 +124,13 @@ export class CameraRunner {
   }
 
   private async claimStrays(before: string): Promise<StreamEntry[]> {
-    const reply = await CLAIM_STRAYS.run(this.redis, [this.keys.frames, this.keys.fence], [redisKeys.workerGroup, this.context.workerId, this.context.token, before, 1000], true);
+    const reply = await CLAIM_STRAYS.run(this.redis, [this.keys.frames, this.keys.fence], [redisKeys.workerGroup, this.context.workerId, this.context.token, before, 100], true);
     if (reply === -1) throw new LeaseLost();
     const [claimed, trimmed] = reply as [unknown, Buffer[]];
     if (trimmed.length > 0) this.context.report({ type: 'trimmed', camera: this.context.camera, entryIds: trimmed.map(String) });
-    return parseEntries(claimed);
+    const entries = parseEntries(claimed);
+    if (entries.length > 0) this.context.report({ type: 'claimed', camera: this.context.camera, entryIds: entries.map((entry) => entry.id) });
+    return entries;
   }
 
   /** Each entry in order; writes are sent as results come (pipelined) and awaited together at the end. */

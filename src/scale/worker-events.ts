@@ -12,6 +12,8 @@ export type WorkerEvent =
   | { readonly type: 'result'; readonly camera: string; readonly entryId: string; readonly index: number; readonly keyframe: boolean; readonly written: boolean; readonly token: number }
   /** An entry moved to `rrm:dead:<camera>`. */
   | { readonly type: 'dead'; readonly camera: string; readonly entryId: string; readonly reason: string }
+  /** Entries pending below the next batch taken over (XAUTOCLAIM) to be processed first: a previous owner's unfinished work. */
+  | { readonly type: 'claimed'; readonly camera: string; readonly entryIds: readonly string[] }
   /** Entries left pending by a previous owner that had fallen off the stream before anyone processed them. */
   | { readonly type: 'trimmed'; readonly camera: string; readonly entryIds: readonly string[] }
   /** After a heartbeat, when any of the numbers changed. */

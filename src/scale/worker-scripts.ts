@@ -73,32 +73,37 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 );
 
 /**
- * KEYS: frames, fence. ARGV: group, consumer, token, before (an entry ID, or '+' for all), max.
- * Entries of the group still pending below \`before\`, whoever they were delivered to, claimed for
- * this consumer with their fields: a previous owner's unfinished work, a frame a stuck owner's
- * blocked read took after losing the camera, or one whose reply this consumer lost to a dropped
- * connection. The caller has nothing of its own in flight when it asks. Returns -1 when the token is
- * no longer the latest, else { entries, trimmedIds } (trimmed: pending but gone from the stream).
+ * KEYS: frames, fence. ARGV: group, consumer, token, before (an entry ID, or '+' for all), count.
+ * Takes over (XAUTOCLAIM, no idle time: whoever had them holds no lease) every entry of the group
+ * still pending below \`before\`, with its fields: a previous owner's unfinished work, a frame a
+ * stuck owner's blocked read took after losing the camera, or one whose reply this consumer lost
+ * to a dropped connection. The caller has nothing of its own in flight when it asks, and all of
+ * them are returned at once: processed later than the batch, they could no longer get a result
+ * (result IDs must increase). Returns -1 when the token is no longer the latest, else
+ * { entries, trimmedIds } (trimmed: pending, but gone from the stream before anyone processed them).
  */
 export const CLAIM_STRAYS = new RedisScript(
   'claimStrays',
   `
 if redis.call('GET', KEYS[2]) ~= ARGV[3] then return -1 end
-local last = ARGV[4] == '+' and '+' or ('(' .. ARGV[4])
-local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', last, tonumber(ARGV[5]))
-if #pending == 0 then return { {}, {} } end
-local ids = {}
-for i, p in ipairs(pending) do ids[i] = p[1] end
-local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids))
-local present = {}
-for _, e in ipairs(claimed) do present[e[1]] = true end
-local trimmed = {}
-for _, id in ipairs(ids) do
-  if not present[id] then
-    trimmed[#trimmed + 1] = id
-    redis.call('XACK', KEYS[1], ARGV[1], id)
-  end
+local function before(id, limit)
+  if limit == '+' then return true end
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  local lms, lseq = string.match(limit, '^(%d+)-(%d+)$')
+  ms, seq, lms, lseq = tonumber(ms), tonumber(seq), tonumber(lms), tonumber(lseq)
+  return ms < lms or (ms == lms and seq < lseq)
 end
+local claimed, trimmed = {}, {}
+local cursor = '0-0'
+repeat
+  local reply = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, cursor, 'COUNT', ARGV[5])
+  cursor = reply[1]
+  local past = false
+  for _, entry in ipairs(reply[2]) do
+    if before(entry[1], ARGV[4]) then claimed[#claimed + 1] = entry else past = true end
+  end
+  for _, id in ipairs(reply[3] or {}) do trimmed[#trimmed + 1] = id end
+until cursor == '0-0' or past
 return { claimed, trimmed }
 `,
 );

@@ -50,7 +50,8 @@ export interface PublishedFrame extends Frame {
 /**
  * Appends every frame to `rrm:frames:<camera>` and emits it, with its entry ID, once Redis stored
  * it (in order). The publisher picks the entry IDs (increasing `<ms>-<seq>`), so a frame resent
- * after a lost connection is stored once. One publisher per camera. Completes when the source has
+ * after a lost connection is stored once. One publisher per camera (another client's entries in
+ * between are tolerated, but the trimmed count assumes none). Completes when the source has
  * completed and every frame is stored; the connection is opened on subscribe and closed after.
  */
 export function toRedisStream(url: string, options: ToRedisStreamOptions): OperatorFunction<Frame, PublishedFrame> {
@@ -90,6 +91,7 @@ export function toRedisStream(url: string, options: ToRedisStreamOptions): Opera
         const id = formatStreamId(lastId);
         const fields = frameEntryFields(frame, publisher, seq++);
         const [added, length] = await Promise.all([xaddOnce(redis, key, maxLen, id, fields, publisher), redis.xlen(key)]);
+        if (added !== id) lastId = parseStreamId(added);
         // One publisher per camera: whatever the stream lost beyond our own append was trimmed.
         if (lengthAfterLast !== undefined) trimmed += Math.max(0, lengthAfterLast + 1 - length);
         lengthAfterLast = length;
@@ -136,19 +138,19 @@ export function toRedisStream(url: string, options: ToRedisStreamOptions): Opera
 }
 
 /**
- * `XADD` with the publisher's own ID. Redis refuses an ID at or below the stream's top: that is this
- * very frame stored before the connection dropped (ioredis resent it) when the stored entry is ours.
+ * `XADD` with the publisher's own ID. Redis refuses an ID at or below the stream's top: either this
+ * very frame, stored before the connection dropped (ioredis resent it), or something else appended
+ * in between (another client); then the frame is appended under an ID Redis picks. Returns the ID.
  */
 async function xaddOnce(redis: Redis, key: string, maxLen: number, id: string, fields: (string | Buffer)[], publisher: string): Promise<string> {
   try {
-    const added = await redis.xadd(key, 'MAXLEN', '~', maxLen, id, ...fields);
-    return added ?? id;
+    return (await redis.xadd(key, 'MAXLEN', '~', maxLen, id, ...fields)) ?? id;
   } catch (error) {
     if (!/equal or smaller/.test((error as Error).message)) throw error;
     const stored = await redis.xrange(key, id, id);
     const ours = stored[0]?.[1].some((value, i, all) => value === 'publisher' && all[i + 1] === publisher);
     if (ours) return id;
-    throw new Error(`toRedisStream: ${key} holds entries newer than this publisher's (${id}): is another publisher appending to this camera? One publisher per camera`);
+    return (await redis.xadd(key, 'MAXLEN', '~', maxLen, '*', ...fields))!;
   }
 }
 
