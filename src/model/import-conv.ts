@@ -1,16 +1,12 @@
-/** Conv as an RRM layer; ConvTranspose computed densely every frame. */
+/** Conv as an RRM layer, and the attribute readers the other windowed operators share. */
 import { prepareConv } from '../operators/rrm-conv.js';
 import type { Padding } from '../kernels/geometry.js';
-import { deriveMap, passStats } from '../layers/map-meta.js';
-import { RrmInputError } from '../layers/validate.js';
-import type { FeatureMap } from '../types.js';
 import { ModelImportError } from './errors.js';
 import type { NodeAttributes, OnnxNode } from './graph.js';
-import { asImageMap } from './layout.js';
-import { layerStep, requireInput, type GraphStep, type ImportContext } from './step.js';
+import { layerStep, type GraphStep, type ImportContext } from './step.js';
 import type { Tensor } from './tensor.js';
 
-function constantInput(node: OnnxNode, ctx: ImportContext, k: number, label: string): Tensor | undefined {
+export function constantInput(node: OnnxNode, ctx: ImportContext, k: number, label: string): Tensor | undefined {
   const name = node.inputs[k];
   if (!name) return undefined;
   const t = ctx.graph.constants.get(name);
@@ -18,7 +14,7 @@ function constantInput(node: OnnxNode, ctx: ImportContext, k: number, label: str
   return t;
 }
 
-function pairAttribute(a: NodeAttributes, name: string, fallback: number, where: string): [number, number] {
+export function pairAttribute(a: NodeAttributes, name: string, fallback: number, where: string): [number, number] {
   const values = a.ints(name) ?? [fallback, fallback];
   if (values.length !== 2) throw new ModelImportError(`${where}: ${name} [${values.join(', ')}] is not 2-D; only 2-D (NCHW) operators are supported`);
   return [values[0]!, values[1]!];
@@ -66,78 +62,4 @@ export function importConv(node: OnnxNode, ctx: ImportContext): GraphStep {
     traceActivity: ctx.traces(node),
   }, { fused: true });
   return layerStep(node, layer);
-}
-
-/**
- * ConvTranspose (weights `[Cin, Cout/group, kH, kW]`), computed densely each frame by scattering
- * every input pixel through the kernel: it is rare in the models rx-rrm targets (decoders), so it
- * has no delta form yet.
- */
-export function importConvTranspose(node: OnnxNode, ctx: ImportContext): GraphStep {
-  const where = `ConvTranspose node '${node.name}'`;
-  const weight = constantInput(node, ctx, 1, 'weight')!;
-  if (weight.dims.length !== 4) throw new ModelImportError(`${where}: weight has shape [${weight.dims.join(', ')}]; only 2-D transposed convolutions are supported`);
-  const bias = constantInput(node, ctx, 2, 'bias');
-  const a = node.attributes;
-  const [inChannels, outPerGroup, kernelH, kernelW] = weight.dims as [number, number, number, number];
-  const groups = a.int('group', 1);
-  const [strideH, strideW] = pairAttribute(a, 'strides', 1, where);
-  const [dilationH, dilationW] = pairAttribute(a, 'dilations', 1, where);
-  const [outPadH, outPadW] = pairAttribute(a, 'output_padding', 0, where);
-  const outputShape = a.ints('output_shape');
-  const autoPad = a.string('auto_pad', 'NOTSET');
-  const outChannels = outPerGroup * groups;
-  const inPerGroup = inChannels / groups;
-
-  /** Output size and leading pad along one axis. */
-  const axis = (size: number, stride: number, dilation: number, kernel: number, outPad: number, padBegin: number, padEnd: number, requested: number | undefined) => {
-    const full = stride * (size - 1) + outPad + (kernel - 1) * dilation + 1;
-    const target = requested ?? (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER' ? size * stride : undefined);
-    if (target === undefined) return { out: full - padBegin - padEnd, begin: padBegin };
-    const total = full - target;
-    const begin = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
-    return { out: target, begin };
-  };
-
-  const compute = (map: FeatureMap): FeatureMap => {
-    const started = performance.now();
-    if (map.channels !== inChannels) throw new RrmInputError(`${where}: input has ${map.channels} channels, expected ${inChannels}`);
-    const pads = autoPad === 'VALID' ? [0, 0, 0, 0] : (a.ints('pads') ?? [0, 0, 0, 0]);
-    const ay = axis(map.height, strideH, dilationH, kernelH, outPadH, pads[0]!, pads[2]!, outputShape?.[outputShape.length - 2]);
-    const ax = axis(map.width, strideW, dilationW, kernelW, outPadW, pads[1]!, pads[3]!, outputShape?.[outputShape.length - 1]);
-    const out = new Float32Array(ay.out * ax.out * outChannels);
-    for (let p = 0; p < ay.out * ax.out; p++) for (let o = 0; o < outChannels; o++) out[p * outChannels + o] = bias?.data[o] ?? 0;
-    for (let iy = 0; iy < map.height; iy++) {
-      for (let ix = 0; ix < map.width; ix++) {
-        for (let ci = 0; ci < inChannels; ci++) {
-          const x = map.data[(iy * map.width + ix) * inChannels + ci]!;
-          if (x === 0) continue;
-          const group = Math.floor(ci / inPerGroup);
-          for (let ky = 0; ky < kernelH; ky++) {
-            const oy = iy * strideH - ay.begin + ky * dilationH;
-            if (oy < 0 || oy >= ay.out) continue;
-            for (let kx = 0; kx < kernelW; kx++) {
-              const ox = ix * strideW - ax.begin + kx * dilationW;
-              if (ox < 0 || ox >= ax.out) continue;
-              const base = (oy * ax.out + ox) * outChannels + group * outPerGroup;
-              for (let co = 0; co < outPerGroup; co++) {
-                out[base + co]! += x * weight.data[((ci * outPerGroup + co) * kernelH + ky) * kernelW + kx]!;
-              }
-            }
-          }
-        }
-      }
-    }
-    const macs = map.height * map.width * inChannels * outPerGroup * kernelH * kernelW;
-    return deriveMap(map, out, ay.out, ax.out, outChannels, { ...passStats(node.name, 'convTranspose', 1, true, started), macs, denseMacs: macs });
-  };
-  return {
-    node,
-    createState: () => null,
-    run: (_state, inputs, frame) => {
-      const out = compute(asImageMap(requireInput(node, inputs), frame.meta, where));
-      frame.stats.push(...out.stats);
-      return [{ kind: 'map', map: out, dims: [1, out.channels, out.height, out.width] }];
-    },
-  };
 }

@@ -16,7 +16,7 @@ export type { PreprocessOptions } from './preprocess.js';
 export type { ValueInfo } from './graph.js';
 export type { Tensor } from './tensor.js';
 export { ModelImportError } from './errors.js';
-export { SUPPORTED_OPERATORS } from './operators.js';
+export { SUPPORTED_OPERATORS } from './op-table.js';
 export { decodeTensor } from './onnx-proto.js';
 export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, FACE_SCORE, type FaceBox, type UltraFaceOptions } from './ultraface.js';
 export {

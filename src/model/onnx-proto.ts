@@ -4,7 +4,7 @@
  */
 import onnxProto from 'onnx-proto';
 import { ModelImportError } from './errors.js';
-import type { Tensor } from './tensor.js';
+import { tensorOf, type Tensor } from './tensor.js';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -41,7 +41,7 @@ export function toNumber(value: number | { toNumber(): number } | null | undefin
 
 const { DataType } = onnx.TensorProto;
 
-/** Float, double and integer tensors become float32 data (integers are shapes and indices: small). */
+/** Float, double and integer tensors become float32 data (integers are shapes and indices: small, and marked `integer`). */
 export function tensorFromProto(proto: TensorProto): Tensor {
   const name = proto.name || '(unnamed)';
   if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (proto.externalData ?? []).length > 0) {
@@ -74,7 +74,7 @@ export function tensorFromProto(proto: TensorProto): Tensor {
     }
     for (let i = 0; i < count; i++) data[i] = toNumber(values[i]);
   }
-  return { dims, data };
+  return tensorOf(dims, data, type !== DataType.FLOAT && type !== DataType.DOUBLE && type !== DataType.FLOAT16);
 }
 
 function byteWidth(type: number, name: string): number {

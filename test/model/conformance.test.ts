@@ -7,11 +7,10 @@ import t from 'tap';
 import { SUPPORTED_OPERATORS } from '../../src/model/index.js';
 import { modelFromBytes } from '../../src/model/model.js';
 import { ModelImportError } from '../../src/model/errors.js';
-import { denseEvaluator, hasDenseForm } from '../../src/model/dense-ops.js';
 import { readGraph } from '../../src/model/graph.js';
 import { nchwToHwc } from '../../src/model/layout.js';
 import { decodeModel } from '../../src/model/onnx-proto.js';
-import { checkSupported } from '../../src/model/operators.js';
+import { checkSupported, denseEvaluator, hasDenseForm } from '../../src/model/op-table.js';
 import type { Tensor } from '../../src/model/tensor.js';
 import type { FeatureMap } from '../../src/types.js';
 import { conformanceCases, conformanceMissing, isFloat, type ConformanceCase } from '../helpers/onnx-conformance.js';
@@ -76,7 +75,8 @@ function denseCheck(c: ConformanceCase): { worst: number; details: string } | un
   values.set(first.name, first.tensor);
   for (const node of graph.nodes) {
     const evaluate = denseEvaluator(node, graph.opset, (name) => graph.constants.get(name));
-    values.set(node.outputs[0]!, evaluate(node.inputs.map((i) => (i === '' ? undefined : values.get(i)))));
+    const outputs = evaluate(node.inputs.map((i) => (i === '' ? undefined : values.get(i))));
+    node.outputs.forEach((name, k) => name && outputs[k] && values.set(name, outputs[k]!));
   }
   let worst = 0;
   const details: string[] = [];
