@@ -27,19 +27,27 @@ export interface AxisTaps {
   readonly secondWeight: Float32Array;
 }
 
-/** The input coordinate an output index maps to (ONNX `coordinate_transformation_mode`). */
+const f = Math.fround;
+
+/**
+ * The input coordinate an output index maps to (ONNX `coordinate_transformation_mode`), in float32
+ * step by step as onnxruntime computes it: in doubles `6.5 / 1.3 − 0.5` is 4.50000018 and rounds
+ * up, in float32 it is exactly 4.5 and round_prefer_floor takes 4.
+ */
 export function originalCoordinate(x: number, scale: number, inSize: number, outSize: number, mode: CoordinateMode): number {
+  const s = f(scale);
+  const centred = () => f(f(f(x + 0.5) / s) - 0.5);
   switch (mode) {
-    case 'half_pixel': return (x + 0.5) / scale - 0.5;
+    case 'half_pixel': return centred();
     case 'half_pixel_symmetric': {
-      const adjustment = outSize / (scale * inSize);
-      const offset = (inSize / 2) * (1 - adjustment);
-      return offset + (x + 0.5) / scale - 0.5;
+      const adjustment = f(outSize / f(s * inSize));
+      const offset = f(f(inSize / 2) * f(1 - adjustment));
+      return f(f(offset + f(f(x + 0.5) / s)) - 0.5); // left to right, as onnxruntime's float expression
     }
-    case 'pytorch_half_pixel': return outSize > 1 ? (x + 0.5) / scale - 0.5 : 0;
-    case 'align_corners': return outSize === 1 ? 0 : (x * (inSize - 1)) / (outSize - 1);
-    case 'asymmetric': return x / scale;
-    case 'tf_half_pixel_for_nn': return (x + 0.5) / scale;
+    case 'pytorch_half_pixel': return outSize > 1 ? centred() : 0;
+    case 'align_corners': return outSize === 1 ? 0 : f(f(x * (inSize - 1)) / (outSize - 1));
+    case 'asymmetric': return f(x / s);
+    case 'tf_half_pixel_for_nn': return f(f(x + 0.5) / s);
   }
 }
 

@@ -55,7 +55,7 @@ export function resizePlan(node: OnnxNode, opset: number, inDims: readonly numbe
     if (sizes.length !== axes.length) throw new ModelImportError(`${where}: ${sizes.length} sizes for ${axes.length} axes`);
     axes.forEach((axis, k) => {
       dims[axis] = sizes[k]!;
-      scales[axis] = sizes[k]! / inDims[axis]!;
+      scales[axis] = Math.fround(sizes[k]! / inDims[axis]!); // float32, as onnxruntime
     });
   } else if (present(scalesTensor)) {
     if (scalesTensor.data.length !== axes.length) throw new ModelImportError(`${where}: ${scalesTensor.data.length} scales for ${axes.length} axes`);

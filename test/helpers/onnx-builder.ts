@@ -25,8 +25,11 @@ export interface InitializerSpec {
 }
 
 export interface GraphSpec {
-  readonly input: { readonly name: string; readonly dims: readonly number[] };
+  /** A string dim is symbolic (dynamic, e.g. 'height'). */
+  readonly input: { readonly name: string; readonly dims: readonly (number | string)[] };
   readonly outputs: readonly string[];
+  /** Element types of outputs that are not float (indices, masks). */
+  readonly outputTypes?: Readonly<Record<string, 'int64' | 'bool'>>;
   readonly nodes: readonly NodeSpec[];
   readonly initializers?: Readonly<Record<string, InitializerSpec>>;
   readonly opset?: number;
@@ -51,9 +54,11 @@ export function tensorProto(name: string, spec: InitializerSpec): onnxProto.onnx
   return { name, dims: [...spec.dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytes };
 }
 
-const floatType = (dims?: readonly number[]): onnxProto.onnx.ITypeProto => ({
-  tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, ...(dims ? { shape: { dim: dims.map((d) => ({ dimValue: d })) } } : {}) },
+const { DataType } = onnx.TensorProto;
+const tensorType = (elemType: number, dims?: readonly (number | string)[]): onnxProto.onnx.ITypeProto => ({
+  tensorType: { elemType, ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } : {}) },
 });
+const floatType = (dims?: readonly (number | string)[]) => tensorType(DataType.FLOAT, dims);
 
 export function buildModel(spec: GraphSpec): Uint8Array {
   const initializers = Object.entries(spec.initializers ?? {}).map(([name, t]) => tensorProto(name, t));
@@ -75,7 +80,10 @@ export function buildModel(spec: GraphSpec): Uint8Array {
         { name: spec.input.name, type: floatType(spec.input.dims) },
         ...(spec.initializersAsInputs ? initializers.map((t) => ({ name: t.name, type: floatType(t.dims as number[]) })) : []),
       ],
-      output: spec.outputs.map((name) => ({ name, type: floatType() })),
+      output: spec.outputs.map((name) => {
+        const type = spec.outputTypes?.[name];
+        return { name, type: type ? tensorType(type === 'int64' ? DataType.INT64 : DataType.BOOL) : floatType() };
+      }),
     },
   });
   return onnx.ModelProto.encode(model).finish();
