@@ -150,6 +150,9 @@ const BINARY: Readonly<Record<string, Binary>> = {
   PRelu: { f: (x, slope) => (x < 0 ? x * slope : x) },
   Min: { f: (x, y) => Math.min(x, y) },
   Max: { f: (x, y) => Math.max(x, y) },
+  // Two-operand forms; with more operands they run densely (denseBinary folds Sum and divides Mean once).
+  Sum: { f: (x, y) => x + y },
+  Mean: { f: (x, y) => (x + y) / 2 },
   Equal: { f: (x, y) => Number(x === y), boolean: true },
   Less: { f: (x, y) => Number(x < y), boolean: true },
   LessOrEqual: { f: (x, y) => Number(x <= y), boolean: true },
@@ -160,7 +163,7 @@ const BINARY: Readonly<Record<string, Binary>> = {
   Xor: { f: (x, y) => Number(truthy(x) !== truthy(y)), boolean: true },
 };
 
-/** Operators `binaryOf` knows (Min and Max with exactly two inputs on maps; any number densely). */
+/** Operators `binaryOf` knows (Min, Max, Sum and Mean with exactly two inputs on maps; any number densely). */
 export const BINARY_OPERATORS: readonly string[] = [...Object.keys(BINARY), 'Mod'];
 
 export function binaryOf(node: OnnxNode): Binary {

@@ -80,7 +80,7 @@ export function importBinary(node: OnnxNode, ctx: ImportContext): GraphStep<Bina
     }
     return layers.get(key)!;
   };
-  const pair = new MergeLayer(node.name, node.opType.toLowerCase(), broadcastPair(node.opType === 'Mean' ? (x, y) => (x + y) / 2 : f), true);
+  const pair = new MergeLayer(node.name, node.opType.toLowerCase(), broadcastPair(f), true);
   return {
     node,
     createState: () => ({ key: undefined, layer: undefined, layerState: undefined, pairState: pair.createState() }),

@@ -71,7 +71,7 @@ const OPERATORS: Readonly<Record<string, OperatorRecord>> = {
   ConvTranspose: { importer: importConvTranspose, shape: convTransposeShape, linear: true },
   ...Object.fromEntries(UNARY_OPERATORS.map((op) => [op, { importer: importUnary, dense: denseUnary, shape: sameShape, ...(FUSABLE.has(op) ? { fusable: true } : {}) }])),
   SiLU: { importer: importUnary, dense: denseUnary, shape: sameShape, internal: true }, // `x·sigmoid(x)`
-  ...Object.fromEntries([...BINARY_OPERATORS, 'Sum', 'Mean'].map((op) => [op, { importer: importBinary, dense: denseBinary, shape: broadcastShape }])),
+  ...Object.fromEntries(BINARY_OPERATORS.map((op) => [op, { importer: importBinary, dense: denseBinary, shape: broadcastShape }])),
   BatchNormalization: { importer: importBatchNorm, dense: denseBatchNorm, shape: sameShape },
   MaxPool: { importer: importPool, shape: poolShape },
   AveragePool: { importer: importPool, shape: poolShape },

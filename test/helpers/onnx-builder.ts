@@ -6,14 +6,14 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type AttributeValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
+export type AttributeValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] } | { readonly tensor: InitializerSpec };
 
 export interface NodeSpec {
   readonly op: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly name?: string;
-  /** Integers become INT/INTS; use `{ float }`/`{ floats }` for FLOAT/FLOATS. */
+  /** Integers become INT/INTS; use `{ float }`/`{ floats }` for FLOAT/FLOATS, `{ tensor }` for a TENSOR. */
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
@@ -43,6 +43,7 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttribu
   if (typeof value === 'number') return { name, type: AttributeType.INT, i: value };
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
+  if ('tensor' in value) return { name, type: AttributeType.TENSOR, t: tensorProto(name, value.tensor) };
   return { name, type: AttributeType.FLOATS, floats: value.floats };
 }
 
