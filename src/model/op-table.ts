@@ -119,8 +119,7 @@ const recordsWhere = (test: (r: OperatorRecord) => boolean | undefined) => Objec
 
 /** ONNX operators a model may contain (`Constant` nodes are read at load). */
 export const SUPPORTED_OPERATORS: readonly string[] = [...recordsWhere((r) => !r.internal), 'Constant'].sort();
-/** Operators that are RRM layers, with a threshold each (Conv, Gemm, MatMul, ConvTranspose). */
-export const LINEAR_OPERATORS: readonly string[] = recordsWhere((r) => r.linear);
+/** RRM layers, with a threshold each: Conv, Gemm, MatMul, ConvTranspose. */
 export const isLinear = (opType: string): boolean => operatorRecord(opType)?.linear === true;
 export const isFusable = (opType: string): boolean => operatorRecord(opType)?.fusable === true;
 export const hasDenseForm = (opType: string): boolean => operatorRecord(opType)?.dense !== undefined;
