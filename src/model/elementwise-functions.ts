@@ -15,7 +15,10 @@ export type Unary =
 
 const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
 
-/** Abramowitz & Stegun 7.1.26 refined to double precision by one Newton-free series switch: |error| < 1.2e-7. */
+/**
+ * erf as 1 − erfc with Numerical Recipes' erfc approximation (fractional error < 1.2e-7), and its
+ * Maclaurin series near 0, where 1 − erfc would lose the relative precision of small values.
+ */
 function erf(x: number): number {
   const sign = x < 0 ? -1 : 1;
   const a = Math.abs(x);

@@ -7,7 +7,7 @@ import type { PixelMapLayer } from '../layers/pixel-map-layer.js';
 import { sliceLayer, type MapSlice } from '../layers/slice-layer.js';
 import { normalizeAxis, sliceGeometry, sliceParameters, splitSizes } from './dense-shape-ops.js';
 import type { OnnxNode } from './graph.js';
-import { asImageMap, imageDims, isImage, type Value } from './layout.js';
+import { asImageMap, isImage, type Value } from './layout.js';
 import { denseFallback, denseOutputs, requireInput, runLayer, type GraphStep, type ImportContext } from './step.js';
 
 /** ONNX [N, C, H, W] starts, steps and sizes as a map slice; undefined when it slices the batch. */
@@ -16,9 +16,6 @@ function asMapSlice(start: readonly number[], step: readonly number[], dims: rea
   const axis = (k: number) => ({ start: start[k]!, step: step[k]!, size: dims[k]! });
   return { channels: axis(1), height: axis(2), width: axis(3) };
 }
-
-/** The image dims of a map value as a 4-D ONNX shape (1x1 maps viewed as `[1, C]` too). */
-const fourD = (value: Value & { kind: 'map' }) => imageDims(value.map);
 
 export function importSlice(node: OnnxNode, ctx: ImportContext): GraphStep {
   const where = `Slice node '${node.name}'`;
@@ -29,7 +26,7 @@ export function importSlice(node: OnnxNode, ctx: ImportContext): GraphStep {
     return asMapSlice(geometry.start, geometry.step, geometry.dims)!;
   }, true);
   const slicesBatch = (value: Value & { kind: 'map' }) => {
-    const geometry = sliceGeometry(fourD(value), parameters!.starts, parameters!.ends, parameters!.axes, parameters!.steps, where);
+    const geometry = sliceGeometry(value.dims, parameters!.starts, parameters!.ends, parameters!.axes, parameters!.steps, where);
     return asMapSlice(geometry.start, geometry.step, geometry.dims) === undefined;
   };
   return {

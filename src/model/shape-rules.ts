@@ -45,7 +45,7 @@ function windowShape(node: OnnxNode, dims: readonly number[], channels: number, 
 }
 
 export const convShape: ShapeRule = (node, inputs) => {
-  const weight = inputs[1]?.constant ?? inputs[1];
+  const weight = inputs[1];
   if (!weight || weight.dims.length !== 4 || first(inputs).length !== 4) return [undefined];
   return [windowShape(node, first(inputs), weight.dims[0]!, [weight.dims[2]!, weight.dims[3]!], false)];
 };
