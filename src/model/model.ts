@@ -93,6 +93,9 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {})
   };
 }
 
+/** How many of the values where post-processing starts an error message names. */
+const MAX_CUT_POINTS_SHOWN = 8;
+
 /** `checkSupported`, with where to cut the graph when the unsupported operators are post-processing. */
 function checkPostProcessingSupported(graph: OnnxGraph): void {
   try {
@@ -100,10 +103,11 @@ function checkPostProcessingSupported(graph: OnnxGraph): void {
   } catch (error) {
     const tail = findPostProcessing(graph);
     if (!(error instanceof ModelImportError) || !tail || tail.cutPoints.length === 0) throw error;
+    const shown = tail.cutPoints.slice(0, MAX_CUT_POINTS_SHOWN).map((p) => `'${p}'`).join(', ');
+    const more = tail.cutPoints.length > MAX_CUT_POINTS_SHOWN ? `, ... (${tail.cutPoints.length} values in all)` : '';
     throw new ModelImportError(
       `${error.message}. They are part of the model's post-processing (${describeOperators(tail.operators)}), which starts after ` +
-      `${tail.cutPoints.map((p) => `'${p}'`).join(', ')}: load the model with { outputs: [${tail.cutPoints.map((p) => `'${p}'`).join(', ')}] } ` +
-      'to stop there and decode the detections in TypeScript',
+      `${shown}${more}: load the model with { outputs: [...] } naming the values to stop at, and decode the detections in TypeScript`,
     );
   }
 }

@@ -75,7 +75,7 @@ t.test('an unsupported post-processing operator: loading lists it and says where
   const error = await loadOnnx(bytes).then(() => undefined, (e: Error) => e);
   t.type(error, ModelImportError);
   t.match(error?.message, /unsupported operator Einsum x1 \(first: node 'mix'\)/);
-  t.match(error?.message, /part of the model's post-processing \(TopK x1, Einsum x1\), which starts after 'features': load the model with \{ outputs: \['features'\] \}/);
+  t.match(error?.message, /part of the model's post-processing \(TopK x1, Einsum x1\), which starts after 'features': load the model with \{ outputs: \[\.\.\.\] \}/);
 
   const model = await loadOnnx(bytes, { outputs: ['features'] });
   t.equal(model.postProcessing?.mode, 'cut');
