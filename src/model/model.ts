@@ -112,9 +112,19 @@ function checkPostProcessingSupported(graph: OnnxGraph): void {
   }
 }
 
-/** Per-stream inference is batch 1 (groupBy runs many streams): a fixed larger batch is refused at load. */
+/**
+ * The input must be a batch-1 image `[1, C, H, W]` or vector `[1, C]`. Per-stream inference is
+ * batch 1 (groupBy runs many streams): a fixed larger batch is refused at load.
+ */
 function checkBatch(graph: OnnxGraph): void {
   const { name, dims } = graph.input;
+  if (dims.length === 3 && dims[0] !== 1) {
+    // [C, H, W]: not a batch of 1-D signals (their convs are refused with their own message).
+    throw new ModelImportError(
+      `model input '${name}' has shape [${dims.map((d) => d ?? '?').join(', ')}]: rx-rrm takes an image [1, C, H, W] or a vector [1, C]; ` +
+      'this looks like one image without its batch dimension: export the model with one',
+    );
+  }
   const batch = dims[0];
   if (dims.length >= 2 && batch !== undefined && batch !== 1) {
     throw new ModelImportError(

@@ -36,6 +36,10 @@ t.test('unsupported operators: every type listed with its count and first node, 
   t.ok(SUPPORTED_OPERATORS.includes('Gemm') && SUPPORTED_OPERATORS.includes('Constant') && !SUPPORTED_OPERATORS.includes('SiLU'));
 });
 
+t.test('an image without its batch dimension is refused at load, saying so', async (t) => {
+  await t.rejects(loadOnnx(buildModel(conv({ input: { name: 'x', dims: [2, 5, 5] } }))), /model input 'x' has shape \[2, 5, 5\]: rx-rrm takes an image \[1, C, H, W\] or a vector \[1, C\]; this looks like one image without its batch dimension/);
+});
+
 t.test('a fixed batch larger than 1 is refused at load, saying so', async (t) => {
   await t.rejects(loadOnnx(buildModel(conv({ input: { name: 'x', dims: [2, 2, 5, 5] } }))), /model input 'x' has a fixed batch of 2 \(shape \[2, 2, 5, 5\]\): rx-rrm runs one frame per inference \(batch 1\)/);
 });
