@@ -6,6 +6,7 @@
  */
 import type { Test } from 'tap';
 import type { LoadOnnxOptions } from '../../src/model/model.js';
+import { isLinear } from '../../src/model/op-table.js';
 import type { ModelOperatorOptions, ModelOutput } from '../../src/model/index.js';
 import type { FeatureMap } from '../../src/types.js';
 import { buildModel, weights, type GraphSpec, type NodeSpec } from './onnx-builder.js';
@@ -26,7 +27,7 @@ export interface GraphCheckOptions {
 }
 
 export async function checkGraph(t: Test, random: () => number, label: string, spec: GraphSpec, options: GraphCheckOptions = {}): Promise<ModelOutput[]> {
-  const hasRrmLayer = spec.nodes.some((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.op));
+  const hasRrmLayer = spec.nodes.some((n) => isLinear(n.op));
   const [, channels, height, width] = spec.input.dims as [number, number, number, number];
   const maps = options.maps ?? changingMaps(random, height, width, channels, FRAMES);
   const { worst, outputs } = await compareWithRuntime(buildModel(spec), maps, options.operator, options.load);
