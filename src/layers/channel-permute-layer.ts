@@ -4,7 +4,7 @@
  * pixel copies its own input pixel, so a change hint passes through unchanged.
  */
 import type { TouchedPixels } from '../kernels/touched-pixels.js';
-import { PixelMapLayer, touch } from './pixel-map-layer.js';
+import { perOutputPixel, PixelMapLayer, touch } from './pixel-map-layer.js';
 import { RrmInputError } from './validate.js';
 
 /** `order[c]`: the input channel that output channel `c` copies. */
@@ -19,13 +19,7 @@ export function channelPermuteLayer(name: string, order: Int32Array, reuseOutput
       outHeight: height,
       outWidth: width,
       outChannels: channels,
-      compute(input, output, pixels, count) {
-        if (pixels === null) {
-          for (let p = 0; p < height * width; p++) computePixel(input, output, p);
-        } else {
-          for (let k = 0; k < count; k++) computePixel(input, output, pixels[k]!);
-        }
-      },
+      compute: perOutputPixel(height * width, computePixel),
       reach: (p: number, touched: TouchedPixels) => touch(touched, p),
     };
   }, reuseOutput);

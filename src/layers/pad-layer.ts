@@ -4,7 +4,7 @@
  * several where reflect, edge or wrap repeat it).
  */
 import type { TouchedPixels } from '../kernels/touched-pixels.js';
-import { PixelMapLayer, touch, type PixelMapping } from './pixel-map-layer.js';
+import { perOutputPixel, PixelMapLayer, type PixelMapping, touch } from './pixel-map-layer.js';
 import { RrmInputError } from './validate.js';
 
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
@@ -73,13 +73,7 @@ function padMapping(name: string, height: number, width: number, channels: numbe
     outHeight,
     outWidth,
     outChannels: channels,
-    compute(input, output, pixels, count) {
-      if (pixels === null) {
-        for (let o = 0; o < outHeight * outWidth; o++) computePixel(input, output, o);
-      } else {
-        for (let k = 0; k < count; k++) computePixel(input, output, pixels[k]!);
-      }
-    },
+    compute: perOutputPixel(outHeight * outWidth, computePixel),
     reach(p: number, touched: TouchedPixels) {
       const iy = (p / width) | 0;
       for (const oy of rows.reached[iy]!) for (const ox of columns.reached[p - iy * width]!) touch(touched, oy * outWidth + ox);

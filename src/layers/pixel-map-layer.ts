@@ -21,6 +21,20 @@ export interface PixelMapping {
   reach(p: number, touched: TouchedPixels): void;
 }
 
+/** A mapping's `compute` from a function that writes one output pixel (of `outPixels`). */
+export function perOutputPixel(
+  outPixels: number,
+  computePixel: (input: Float32Array, output: Float32Array, o: number) => void,
+): PixelMapping['compute'] {
+  return (input, output, pixels, count) => {
+    if (pixels === null) {
+      for (let o = 0; o < outPixels; o++) computePixel(input, output, o);
+    } else {
+      for (let k = 0; k < count; k++) computePixel(input, output, pixels[k]!);
+    }
+  };
+}
+
 /** Adds output pixel `o` to the touched set unless it is there already. */
 export function touch(touched: TouchedPixels, o: number): void {
   if (touched.marks[o] === 0) {

@@ -3,7 +3,7 @@
  * On the delta path a changed input pixel recomputes only the output pixels that sample it.
  */
 import type { TouchedPixels } from '../kernels/touched-pixels.js';
-import { PixelMapLayer, touch, type PixelMapping } from './pixel-map-layer.js';
+import { perOutputPixel, PixelMapLayer, type PixelMapping, touch } from './pixel-map-layer.js';
 import { axisTaps, reverseTaps, type ResizeOptions } from './resize-taps.js';
 import { RrmInputError } from './validate.js';
 
@@ -54,13 +54,7 @@ function resizeMapping(name: string, height: number, width: number, channels: nu
     outHeight,
     outWidth,
     outChannels: channels,
-    compute(input, output, pixels, count) {
-      if (pixels === null) {
-        for (let o = 0; o < outHeight * outWidth; o++) computePixel(input, output, o);
-      } else {
-        for (let k = 0; k < count; k++) computePixel(input, output, pixels[k]!);
-      }
-    },
+    compute: perOutputPixel(outHeight * outWidth, computePixel),
     reach(p: number, touched: TouchedPixels) {
       const iy = (p / width) | 0;
       const ix = p - iy * width;

@@ -4,7 +4,7 @@
  * input pixel recomputes the one output pixel that copies it, if any.
  */
 import type { TouchedPixels } from '../kernels/touched-pixels.js';
-import { PixelMapLayer, touch, type PixelMapping } from './pixel-map-layer.js';
+import { perOutputPixel, PixelMapLayer, type PixelMapping, touch } from './pixel-map-layer.js';
 import { RrmInputError } from './validate.js';
 
 /** First index, step and length of one axis of the slice. */
@@ -54,13 +54,7 @@ function sliceMapping(name: string, height: number, width: number, channels: num
     outHeight: rows.size,
     outWidth,
     outChannels,
-    compute(input, output, pixels, count) {
-      if (pixels === null) {
-        for (let o = 0; o < rows.size * outWidth; o++) computePixel(input, output, o);
-      } else {
-        for (let k = 0; k < count; k++) computePixel(input, output, pixels[k]!);
-      }
-    },
+    compute: perOutputPixel(rows.size * outWidth, computePixel),
     reach(p: number, touched: TouchedPixels) {
       const iy = (p / width) | 0;
       const oy = outputIndex(iy, rows);

@@ -4,7 +4,7 @@
  * pixel recomputes the block of output pixels it spreads to (DepthToSpace) or the one it joins.
  */
 import type { TouchedPixels } from '../kernels/touched-pixels.js';
-import { PixelMapLayer, touch, type PixelMapping } from './pixel-map-layer.js';
+import { perOutputPixel, PixelMapLayer, type PixelMapping, touch } from './pixel-map-layer.js';
 import { RrmInputError } from './validate.js';
 
 export type SpaceDepthKind = 'depthToSpace' | 'spaceToDepth';
@@ -44,13 +44,7 @@ function spaceDepthMapping(name: string, kind: SpaceDepthKind, block: number, cr
     outHeight,
     outWidth,
     outChannels,
-    compute(input, output, pixels, count) {
-      if (pixels === null) {
-        for (let o = 0; o < outHeight * outWidth; o++) computePixel(input, output, o);
-      } else {
-        for (let k = 0; k < count; k++) computePixel(input, output, pixels[k]!);
-      }
-    },
+    compute: perOutputPixel(outHeight * outWidth, computePixel),
     reach(p: number, touched: TouchedPixels) {
       const iy = (p / width) | 0;
       const ix = p - iy * width;

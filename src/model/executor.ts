@@ -72,7 +72,7 @@ export function graphOperator(plan: GraphPlan, options: ModelOperatorOptions): O
   const linearNodes = new Set(graph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name));
   const unknown = Object.keys(thresholds).filter((name) => !linearNodes.has(name));
   if (unknown.length > 0) {
-    throw new RrmInputError(`thresholds: no Conv/Gemm/MatMul node named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
+    throw new RrmInputError(`thresholds: no RRM layer (Conv, Gemm, MatMul, ConvTranspose) named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
   }
   const mode = checkThresholdMode(options.thresholdMode);
   const relative = mode === 'relative' ? new RelativeScales() : undefined;

@@ -22,7 +22,7 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   readonly attributes: NodeAttributes;
-  /** Set by `optimizeGraph` on Conv/Gemm/MatMul: a following activation computed in the same layer. */
+  /** Set by `optimizeGraph` on an RRM layer (Conv, Gemm, MatMul, ConvTranspose): a following activation computed in the same layer. */
   fusedActivation?: { readonly activation: Activation; readonly alpha: number };
   /** Set by `optimizeGraph` on Gemm/MatMul: a following per-output constant Add/Sub, ONNX shape `[N]`. */
   fusedBias?: Float32Array;
