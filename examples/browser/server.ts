@@ -31,8 +31,10 @@ export interface BrowserServerOptions {
   readonly dataDir?: string;
   /** More folders to serve: URL prefix (`/ort/`) -> folder. */
   readonly folders?: Readonly<Record<string, string>>;
-  /** More pages to compile: URL (`/bench.js`) -> TypeScript entry, bundled with rx-rrm/browser left to the import map. */
+  /** More scripts to compile: URL (`/bench.js`) -> TypeScript entry, bundled with rx-rrm/browser left to the import map. */
   readonly scripts?: Readonly<Record<string, string>>;
+  /** More files to serve as they are: URL (`/bench.html`) -> file. */
+  readonly pages?: Readonly<Record<string, string>>;
 }
 
 export interface DataStatus {
@@ -75,7 +77,7 @@ export async function startBrowserServer(options: BrowserServerOptions = {}): Pr
     '/data/videos/': join(dataDir, 'videos'),
     ...options.folders,
   };
-  const pages: Record<string, string> = { '/': join(HERE, 'index.html'), '/style.css': join(HERE, 'style.css') };
+  const pages: Record<string, string> = { '/': join(HERE, 'index.html'), '/style.css': join(HERE, 'style.css'), ...options.pages };
   const isolated = options.isolated ?? true;
 
   const server = createServer((request, response) => {

@@ -1,0 +1,71 @@
+/**
+ * The page side of the browser tests (test/browser/page.html, compiled by the demo server): rx-rrm
+ * as a page imports it, run on the fake camera or on streams the test serves, with what Node needs
+ * to check the results handed back as base64 (`window.rrmTest`).
+ */
+import { firstValueFrom, take, tap, toArray } from 'rxjs';
+import { fromMediaStream, fromReadableStream, fromWebSocket, loadOnnx, loadWasmKernels, type Frame } from 'rx-rrm/browser';
+
+const PREPROCESS = { mean: 127, scale: 1 / 128 };
+
+function base64(bytes: Uint8Array | Float32Array): string {
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let text = '';
+  for (let i = 0; i < view.length; i += 0x8000) text += String.fromCharCode(...view.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+const frameRecord = (f: Frame & { dropped?: number }) => ({ index: f.index, width: f.width, height: f.height, channels: f.channels, dropped: f.dropped ?? 0, streamId: f.streamId, data: base64(f.data) });
+
+export interface CameraRunOptions {
+  readonly modelUrl: string;
+  readonly frames: number;
+  readonly reader: 'track-processor' | 'video-element';
+  readonly threads: 1 | 2;
+  readonly threshold: number;
+}
+
+/** `frames` camera frames through UltraFace: the frames as the pipeline saw them and its outputs. */
+async function cameraRun(options: CameraRunOptions) {
+  const kernels = await loadWasmKernels({ threads: options.threads });
+  const model = await loadOnnx(options.modelUrl);
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+  const frames: Frame[] = [];
+  try {
+    const outputs = await firstValueFrom(
+      fromMediaStream(stream, { width: 320, height: 240, reader: options.reader }).pipe(
+        tap((frame) => frames.push(frame)),
+        model.pipeline({ preprocess: PREPROCESS, threshold: options.threshold }),
+        take(options.frames),
+        toArray(),
+      ),
+    );
+    return {
+      kernels: { threads: kernels.threads, instructionSet: kernels.instructionSet, note: kernels.note },
+      frames: frames.map(frameRecord),
+      outputs: outputs.map((o) => ({ keyframe: o.keyframe, scores: base64(o.outputs.scores!.data), boxes: base64(o.outputs.boxes!.data), macs: o.stats.reduce((n, s) => n + s.macs, 0) })),
+    };
+  } finally {
+    stream.getTracks().forEach((track) => track.stop());
+  }
+}
+
+/** Frames from a WebSocket server until it closes. */
+async function webSocketRun(url: string) {
+  const frames = await firstValueFrom(fromWebSocket(url, { policy: 'queue', queueSize: 64 }).pipe(toArray()));
+  return frames.map(frameRecord);
+}
+
+/** Raw frames from a ReadableStream the page makes out of `chunks` (base64), chunked as given. */
+async function readableStreamRun(chunks: string[], width: number, height: number) {
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(Uint8Array.from(atob(chunk), (c) => c.charCodeAt(0)));
+      controller.close();
+    },
+  });
+  const frames = await firstValueFrom(fromReadableStream(stream, { width, height, channels: 3 }).pipe(toArray()));
+  return frames.map(frameRecord);
+}
+
+Object.assign(window, { rrmTest: { cameraRun, webSocketRun, readableStreamRun, ready: true } });
