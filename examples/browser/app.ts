@@ -48,6 +48,8 @@ const probe = {
   /** The last frame drawn and its faces, in frame pixels. */
   lastFrame: null as Frame | null,
   boxes: [] as FaceBox[],
+  /** The camera stream while one is open (released by Stop). */
+  camera: null as MediaStream | null,
 };
 Object.assign(window, { rrmDemo: probe });
 
@@ -106,6 +108,7 @@ async function openSource(choice: string): Promise<{ frames: Observable<LiveFram
     } catch (error) {
       throw new Error(cameraProblem(error as DOMException));
     }
+    probe.camera = stream;
     return { frames: fromMediaStream(stream, { width: WIDTH, height: HEIGHT, policy: 'latest' }), close: () => stream.getTracks().forEach((t) => t.stop()) };
   }
   const video = document.createElement('video');

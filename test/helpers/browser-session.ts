@@ -43,7 +43,7 @@ export async function startBrowserSession(options: SessionOptions = {}): Promise
     server,
     browser,
     async open(path = 'test.html', { camera = true } = {}) {
-      const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+      const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
       if (camera) await context.grantPermissions(['camera'], { origin: server.url });
       const page = await context.newPage();
       page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
