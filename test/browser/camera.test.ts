@@ -26,7 +26,7 @@ interface PageRun {
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
-t.test('the fake camera through rx-rrm in Chromium equals Node on the same frames (τ = 0)', { skip }, async (t) => {
+t.test('the fake camera through rx-rrm in Chromium equals Node on the same frames (τ = 0)', { skip, timeout: 180_000 }, async (t) => {
   const session = await startBrowserSession({ cameraClip: CLIP });
   t.teardown(() => session.close());
   const nodeModel = await loadOnnx(MODEL);

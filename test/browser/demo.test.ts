@@ -42,7 +42,7 @@ t.before(async () => {
 });
 t.teardown(() => session?.close());
 
-t.test('the demo draws the faces where onnxruntime finds them, and the screenshot shows them', { skip }, async (t) => {
+t.test('the demo draws the faces where onnxruntime finds them, and the screenshot shows them', { skip, timeout: 60_000 }, async (t) => {
   const { page, context } = await session.open('?autostart=1&tau=0');
   t.teardown(() => context.close());
   await waitFor(page, 'window.rrmDemo.frames > 15 || window.rrmDemo.message');
@@ -83,7 +83,7 @@ t.test('the demo draws the faces where onnxruntime finds them, and the screensho
   writeFileSync(join(REPO_ROOT, 'out/browser-demo.png'), PNG.sync.write(png));
 });
 
-t.test('a denied camera shows a readable message', { skip }, async (t) => {
+t.test('a denied camera shows a readable message', { skip, timeout: 60_000 }, async (t) => {
   const { page, context } = await session.open('?autostart=1', { camera: false });
   t.teardown(() => context.close());
   await waitFor(page, 'window.rrmDemo.message');
@@ -93,7 +93,7 @@ t.test('a denied camera shows a readable message', { skip }, async (t) => {
   t.equal(await page.locator('#message').isVisible(), true, 'the message is on the page');
 });
 
-t.test('a model URL that fails shows a readable message', { skip }, async (t) => {
+t.test('a model URL that fails shows a readable message', { skip, timeout: 60_000 }, async (t) => {
   const { page, context } = await session.open('?model=/data/models/no-such-model.onnx');
   t.teardown(() => context.close());
   await waitFor(page, 'window.rrmDemo.message');
@@ -101,7 +101,7 @@ t.test('a model URL that fails shows a readable message', { skip }, async (t) =>
   t.equal(await page.locator('#start').isDisabled(), true, 'Start stays disabled');
 });
 
-t.test('an unsupported model shows a readable message naming the operator', { skip }, async (t) => {
+t.test('an unsupported model shows a readable message naming the operator', { skip, timeout: 60_000 }, async (t) => {
   const model = buildModel({
     input: { name: 'x', dims: [1, 3, 8, 8] },
     outputs: ['y'],
@@ -119,7 +119,7 @@ t.test('an unsupported model shows a readable message naming the operator', { sk
   t.match((await probe(page)).message, /^The model could not be loaded \(\/unsupported\.onnx\): unsupported operator Resize in node 'upsample'; supported operators: /);
 });
 
-t.test('Stop ends the pipeline and releases the camera', { skip }, async (t) => {
+t.test('Stop ends the pipeline and releases the camera', { skip, timeout: 60_000 }, async (t) => {
   const { page, context } = await session.open('?autostart=1');
   t.teardown(() => context.close());
   await waitFor(page, 'window.rrmDemo.frames > 5 || window.rrmDemo.message');

@@ -33,7 +33,18 @@ export function fromWebSocket(url: string | URL, options: ReceiveOptions = {}): 
     let failure: Error | undefined;
     const fail = (error: FrameProtocolError) => {
       failure = error;
-      socket.close(1003, error.message.slice(0, 120)); // 1003: unsupported data
+      // A page may close only with 1000 or 3000-4999: 4003 stands for the protocol's 1003 (unsupported data).
+      socket.close(4003, error.message.slice(0, 120));
+      end();
+    };
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      for (const streamId of frames.streamIds()) delivery.forget(streamId);
+      if (!failure) return delivery.end();
+      options.onConnectionError?.(failure, { connectionId: 0 });
+      delivery.end(opened ? failure : new Error(`fromWebSocket: cannot connect to ${String(url)} (${failure.message}): expected a WebSocket server sending frames`, { cause: failure }));
     };
     socket.onopen = () => (opened = true);
     socket.onmessage = (event: MessageEvent) => {
@@ -53,10 +64,7 @@ export function fromWebSocket(url: string | URL, options: ReceiveOptions = {}): 
       if (!failure && event.code !== 1000 && event.code !== 1001 && event.code !== 1005) {
         failure = new Error(`connection closed with code ${event.code}${event.reason ? ` (${event.reason})` : ''}`);
       }
-      for (const streamId of frames.streamIds()) delivery.forget(streamId);
-      if (!failure) return delivery.end();
-      options.onConnectionError?.(failure, { connectionId: 0 });
-      delivery.end(opened ? failure : new Error(`fromWebSocket: cannot connect to ${String(url)} (${failure.message}): expected a WebSocket server sending frames`, { cause: failure }));
+      end();
     };
     return () => {
       socket.onmessage = socket.onclose = socket.onerror = socket.onopen = null;
