@@ -104,7 +104,7 @@ async function openSource(choice: string): Promise<{ frames: Observable<LiveFram
     if (!navigator.mediaDevices?.getUserMedia) throw new Error('This page cannot use a camera: it needs a secure page (https:// or http://localhost).');
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, aspectRatio: { ideal: 4 / 3 } }, audio: false });
     } catch (error) {
       throw new Error(cameraProblem(error as DOMException));
     }
