@@ -50,6 +50,30 @@ async function cameraRun(options: CameraRunOptions) {
   }
 }
 
+/**
+ * `count` camera frames read by a consumer that takes `busyMs` over each (policy 'latest'), or at
+ * most `fps` a second: indices, timestamps and drop counts as the source reported them.
+ */
+async function liveRun(options: { count: number; busyMs: number; fps?: number; reader: 'track-processor' | 'video-element' }) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+  try {
+    const source = fromMediaStream(stream, { width: 160, height: 120, policy: 'latest', reader: options.reader, ...(options.fps ? { fps: options.fps } : {}) });
+    const frames = await firstValueFrom(
+      source.pipe(
+        tap(() => {
+          const until = performance.now() + options.busyMs;
+          while (performance.now() < until);
+        }),
+        take(options.count),
+        toArray(),
+      ),
+    );
+    return frames.map((f) => ({ index: f.index, timestamp: f.timestamp, dropped: f.dropped, width: f.width, height: f.height }));
+  } finally {
+    stream.getTracks().forEach((track) => track.stop());
+  }
+}
+
 /** Frames from a WebSocket server until it closes. */
 async function webSocketRun(url: string) {
   const frames = await firstValueFrom(fromWebSocket(url, { policy: 'queue', queueSize: 64 }).pipe(toArray()));
@@ -68,4 +92,4 @@ async function readableStreamRun(chunks: string[], width: number, height: number
   return frames.map(frameRecord);
 }
 
-Object.assign(window, { rrmTest: { cameraRun, webSocketRun, readableStreamRun, ready: true } });
+Object.assign(window, { rrmTest: { cameraRun, liveRun, webSocketRun, readableStreamRun, ready: true } });

@@ -20,7 +20,7 @@ export interface BrowserSession {
 }
 
 export interface SessionOptions extends BrowserServerOptions {
-  /** A clip for the fake camera: its first `cameraFrames` frames at 320x240, 10 per second, looped by Chromium. */
+  /** A clip for the fake camera (or `'testsrc'`, ffmpeg's test pattern): its first `cameraFrames` frames at 320x240, 10 per second, looped by Chromium. */
   readonly cameraClip?: string;
   readonly cameraFrames?: number;
 }
@@ -30,7 +30,8 @@ export async function startBrowserSession(options: SessionOptions = {}): Promise
   const flags: string[] = [];
   if (options.cameraClip) {
     const y4m = join(dir, 'camera.y4m');
-    ffmpeg(['-i', options.cameraClip, '-vf', 'scale=320:240,fps=10', '-pix_fmt', 'yuv420p', '-frames:v', String(options.cameraFrames ?? 20), y4m]);
+    const input = options.cameraClip === 'testsrc' ? ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10'] : ['-i', options.cameraClip];
+    ffmpeg([...input, '-vf', 'scale=320:240,fps=10', '-pix_fmt', 'yuv420p', '-frames:v', String(options.cameraFrames ?? 20), y4m]);
     flags.push(...fakeCameraFlags(y4m));
   }
   const server = await startBrowserServer({

@@ -8,6 +8,7 @@
 import { Observable } from 'rxjs';
 import { LiveDelivery, liveBufferCapacity, type LiveFrame, type LivePolicyOptions } from '../../sources/live-policy.js';
 import { checkFrameSize, FrameCanvas, FrameRateLimit, type FrameSize } from './frame-canvas.js';
+import { CameraFrameNumbers, FrameGaps } from './frame-gaps.js';
 import { describe, watchVideoElement } from './video-element.js';
 
 export interface MediaStreamOptions extends FrameSize, LivePolicyOptions {
@@ -48,25 +49,29 @@ export function fromMediaStream(stream: MediaStream, options: MediaStreamOptions
       subscriber.error(new Error(problem));
       return;
     }
-    const delivery = new LiveDelivery(subscriber, capacity);
+    const gaps = new FrameGaps();
     const own = track.clone();
-    own.addEventListener('ended', () => delivery.end());
-    const stop = (reader === 'auto' ? mediaStreamReader() : reader) === 'track-processor' ? readTrackProcessor(own, options, delivery) : readThroughVideo(own, options, delivery);
-    return () => {
-      stop();
-      own.stop();
-      delivery.close();
-    };
+    const frames = new Observable<LiveFrame>((inner) => {
+      const delivery = new LiveDelivery(inner, capacity);
+      own.addEventListener('ended', () => delivery.end());
+      const stop = (reader === 'auto' ? mediaStreamReader() : reader) === 'track-processor' ? readTrackProcessor(own, options, delivery, gaps) : readThroughVideo(own, options, delivery, gaps);
+      return () => {
+        stop();
+        own.stop();
+        delivery.close();
+      };
+    });
+    return frames.pipe(gaps.annotate()).subscribe(subscriber);
   });
 }
 
-function readTrackProcessor(track: MediaStreamTrack, options: FrameSize, delivery: LiveDelivery): () => void {
+function readTrackProcessor(track: MediaStreamTrack, options: FrameSize, delivery: LiveDelivery, gaps: FrameGaps): () => void {
   const Processor = trackProcessorConstructor()!;
   const reader = new Processor({ track }).readable.getReader();
   const limit = new FrameRateLimit(options.fps);
+  const numbers = new CameraFrameNumbers(track.getSettings().frameRate);
   let canvas: FrameCanvas | undefined;
   let firstTimestamp: number | undefined;
-  let index = 0;
   let stopped = false;
   (async () => {
     for (;;) {
@@ -78,8 +83,11 @@ function readTrackProcessor(track: MediaStreamTrack, options: FrameSize, deliver
       try {
         firstTimestamp ??= videoFrame.timestamp;
         const timestamp = (videoFrame.timestamp - firstTimestamp) / 1000; // µs to ms
-        const frameIndex = index++;
-        if (!limit.admits(timestamp)) continue;
+        const frameIndex = numbers.next(timestamp);
+        if (!limit.admits(timestamp)) {
+          gaps.skip(frameIndex);
+          continue;
+        }
         canvas ??= new FrameCanvas(options.width ?? videoFrame.displayWidth, options.height ?? videoFrame.displayHeight, options.channels ?? 3);
         const data = canvas.read(videoFrame);
         delivery.offer(0, { data, width: canvas.width, height: canvas.height, channels: canvas.channels, index: frameIndex, timestamp });
@@ -98,12 +106,12 @@ function readTrackProcessor(track: MediaStreamTrack, options: FrameSize, deliver
   };
 }
 
-function readThroughVideo(track: MediaStreamTrack, options: FrameSize, delivery: LiveDelivery): () => void {
+function readThroughVideo(track: MediaStreamTrack, options: FrameSize, delivery: LiveDelivery, gaps: FrameGaps): () => void {
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
   video.srcObject = new MediaStream([track]);
-  const stopWatching = watchVideoElement(video, options, delivery, 'fromMediaStream');
+  const stopWatching = watchVideoElement(video, options, delivery, gaps, 'fromMediaStream');
   video.play().catch((error: unknown) => delivery.end(new Error(`fromMediaStream: the stream would not play: ${(error as Error).message}`, { cause: error })));
   return () => {
     stopWatching();

@@ -7,6 +7,7 @@
 import { Observable } from 'rxjs';
 import { LiveDelivery, liveBufferCapacity, type LiveFrame, type LivePolicyOptions } from '../../sources/live-policy.js';
 import { checkFrameSize, FrameCanvas, FrameRateLimit, type FrameSize } from './frame-canvas.js';
+import { FrameGaps } from './frame-gaps.js';
 
 export interface VideoElementOptions extends FrameSize, LivePolicyOptions {}
 
@@ -21,22 +22,26 @@ export function fromVideoElement(video: HTMLVideoElement, options: VideoElementO
       subscriber.error(new Error(problem));
       return;
     }
-    const delivery = new LiveDelivery(subscriber, capacity);
-    const stop = watchVideoElement(video, options, delivery, 'fromVideoElement');
-    return () => {
-      stop();
-      delivery.close();
-    };
+    const gaps = new FrameGaps();
+    const frames = new Observable<LiveFrame>((inner) => {
+      const delivery = new LiveDelivery(inner, capacity);
+      const stop = watchVideoElement(video, options, delivery, gaps, 'fromVideoElement');
+      return () => {
+        stop();
+        delivery.close();
+      };
+    });
+    return frames.pipe(gaps.annotate()).subscribe(subscriber);
   });
 }
 
 /**
  * Offers each frame `video` presents to `delivery` until it ends or fails; returns the function
  * that stops watching. `index` counts the frames the element presented (a frame presented while
- * the page was busy shows as a gap), `timestamp` is the media time in ms (ms since the first frame
- * for a live stream).
+ * the page was busy shows as a gap, counted as dropped by `gaps`), `timestamp` is the media time in
+ * ms (ms since the first frame for a live stream).
  */
-export function watchVideoElement(video: HTMLVideoElement, options: FrameSize, delivery: LiveDelivery, source: string): () => void {
+export function watchVideoElement(video: HTMLVideoElement, options: FrameSize, delivery: LiveDelivery, gaps: FrameGaps, source: string): () => void {
   let canvas: FrameCanvas | undefined;
   const limit = new FrameRateLimit(options.fps);
   const live = video.srcObject !== null;
@@ -52,7 +57,10 @@ export function watchVideoElement(video: HTMLVideoElement, options: FrameSize, d
     startedAt ??= now;
     firstPresented ??= presentedFrames;
     const timestamp = live ? now - startedAt : mediaTimeMs;
-    if (!limit.admits(timestamp)) return;
+    if (!limit.admits(timestamp)) {
+      gaps.skip(presentedFrames - firstPresented);
+      return;
+    }
     canvas ??= new FrameCanvas(options.width ?? video.videoWidth, options.height ?? video.videoHeight, options.channels ?? 3);
     const data = canvas.read(video);
     delivery.offer(0, { data, width: canvas.width, height: canvas.height, channels: canvas.channels, index: presentedFrames - firstPresented, timestamp });
