@@ -74,6 +74,18 @@ async function liveRun(options: { count: number; busyMs: number; fps?: number; r
   }
 }
 
+/** `loadOnnx` on bytes, as an ArrayBuffer and as a typed array view: what the model says of itself, or the error. */
+async function loadBytesRun(modelBase64: string) {
+  const bytes = Uint8Array.from(atob(modelBase64), (c) => c.charCodeAt(0));
+  const padded = new Uint8Array(bytes.length + 8);
+  padded.set(bytes, 8);
+  const fromBuffer = await loadOnnx(bytes.buffer);
+  const fromView = await loadOnnx(padded.subarray(8));
+  const describe = (m: typeof fromBuffer) => ({ layers: m.layers, outputs: m.outputs.map((o) => o.name), input: m.inputs[0]!.dims });
+  const bad = await loadOnnx(42 as unknown as ArrayBuffer).then(() => 'no error', (error: Error) => error.message);
+  return { fromBuffer: describe(fromBuffer), fromView: describe(fromView), bad };
+}
+
 /** Frames from a WebSocket server until it closes. */
 async function webSocketRun(url: string) {
   const frames = await firstValueFrom(fromWebSocket(url, { policy: 'queue', queueSize: 64 }).pipe(toArray()));
@@ -92,4 +104,4 @@ async function readableStreamRun(chunks: string[], width: number, height: number
   return frames.map(frameRecord);
 }
 
-Object.assign(window, { rrmTest: { cameraRun, liveRun, webSocketRun, readableStreamRun, ready: true } });
+Object.assign(window, { rrmTest: { cameraRun, liveRun, loadBytesRun, webSocketRun, readableStreamRun, ready: true } });

@@ -1,7 +1,7 @@
 // The existing web-API sources in Chromium: fromWebSocket (over the browser's own WebSocket) gets
 // the frames a Node server sends in the frame protocol, byte for byte, with stream ids; a protocol
 // violation ends it with the reason. fromReadableStream splits a page-made stream chunked across
-// frame boundaries into the right frames. Skips, with the reason, without Chromium.
+// frame boundaries into the right frames. loadOnnx takes bytes. Skips, with the reason, without Chromium.
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { WebSocketServer } from 'ws';
@@ -9,6 +9,7 @@ import { encodeFrameMessage } from '../../src/sources/protocol.js';
 import type { Frame } from '../../src/types.js';
 import { chromiumMissing } from '../helpers/chromium.js';
 import { fromBase64, startBrowserSession, type BrowserSession } from '../helpers/browser-session.js';
+import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { prng } from '../helpers/random.js';
 
 const skip = chromiumMissing;
@@ -46,10 +47,16 @@ t.test('fromWebSocket in the browser receives the frames a server sends', { skip
   t.teardown(() => context.close());
   const received = await runInPage(page)('webSocketRun', server.url);
   t.equal(received.length, sent.length, 'every frame');
-  received.forEach((frame, k) => {
-    t.same(fromBase64(frame.data), sent[k]!.data, `frame ${k}: the same bytes`);
-    t.equal(frame.streamId, `0:${k % 2}`, `frame ${k}: stream id`);
-  });
+  // Two streams: each arrives in order, interleaved with the other in any order.
+  for (const wireId of [0, 1]) {
+    const stream = received.filter((f) => f.streamId === `0:${wireId}`);
+    const expected = sent.filter((_, k) => k % 2 === wireId);
+    t.equal(stream.length, expected.length, `stream 0:${wireId}: ${expected.length} frames`);
+    stream.forEach((frame, k) => {
+      t.same(fromBase64(frame.data), expected[k]!.data, `stream 0:${wireId} frame ${k}: the same bytes`);
+      t.equal(frame.index, k, `stream 0:${wireId} frame ${k}: index counts the stream's frames`);
+    });
+  }
 });
 
 t.test('fromWebSocket in the browser ends with the reason on a protocol violation', { skip, timeout: 60_000 }, async (t) => {
@@ -70,4 +77,23 @@ t.test('fromReadableStream in the browser splits a stream chunked across frame b
   const received = await runInPage(page)('readableStreamRun', chunks, 10, 6);
   t.equal(received.length, 3, 'three frames');
   received.forEach((frame, k) => t.same(fromBase64(frame.data), frames[k]!.data, `frame ${k}: the same bytes`));
+});
+
+t.test('loadOnnx in the browser takes the bytes as an ArrayBuffer or a typed array, and says what else it wanted', { skip, timeout: 60_000 }, async (t) => {
+  const model = buildModel({
+    input: { name: 'x', dims: [1, 3, 8, 8] },
+    outputs: ['y'],
+    nodes: [{ op: 'Conv', name: 'stem', inputs: ['x', 'w'], outputs: ['y'], attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } }],
+    initializers: { w: weights(prng(3), [4, 3, 3, 3]) },
+  });
+  const { page, context } = await session.open();
+  t.teardown(() => context.close());
+  const result = (await page.evaluate(
+    (bytes) => (window as unknown as { rrmTest: { loadBytesRun(b: string): Promise<unknown> } }).rrmTest.loadBytesRun(bytes),
+    Buffer.from(model).toString('base64'),
+  )) as { fromBuffer: unknown; fromView: unknown; bad: string };
+  const expected = { layers: ['stem'], outputs: ['y'], input: [1, 3, 8, 8] };
+  t.same(result.fromBuffer, expected, 'from an ArrayBuffer');
+  t.same(result.fromView, expected, 'from a view into a larger buffer');
+  t.equal(result.bad, 'loadOnnx: expected the model as an ArrayBuffer, a typed array, a URL or a URL string, got number');
 });
