@@ -1,5 +1,4 @@
 /** `loadOnnx`: an ONNX file as an rx-rrm model, ready to run on video as one RxJS operator. */
-import { readFile } from 'node:fs/promises';
 import { pipe, type OperatorFunction } from 'rxjs';
 import type { FeatureMap, Frame } from '../types.js';
 import { ModelImportError } from './errors.js';
@@ -7,6 +6,7 @@ import { cutGraph, describeOperators, findPostProcessing } from './cut-graph.js'
 import { graphOperator, type ModelOperatorOptions, type ModelOutput } from './executor.js';
 import { GraphPlan } from './graph-plan.js';
 import { readGraph, type OnnxGraph, type ValueInfo } from './graph.js';
+import { readModelFile } from './model-file.js';
 import { decodeModel } from './onnx-proto.js';
 import { checkSupported, isLinear } from './op-table.js';
 import { preprocessFrames, type PreprocessOptions } from './preprocess.js';
@@ -65,17 +65,7 @@ export interface ModelPipelineOptions extends ModelOperatorOptions {
 }
 
 export async function loadOnnx(source: Uint8Array | string, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = await readFile(source);
-    } catch (error) {
-      throw new ModelImportError(`cannot read ONNX model '${source}': ${(error as Error).message}`);
-    }
-  } else {
-    bytes = source;
-  }
-  return modelFromBytes(bytes, options);
+  return modelFromBytes(typeof source === 'string' ? await readModelFile(source) : source, options);
 }
 
 export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
