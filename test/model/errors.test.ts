@@ -89,7 +89,7 @@ t.test('a map of the wrong shape errors through the Observable, naming the model
 t.test('operator options are checked: unknown layer names in thresholds, keyframeEvery', async (t) => {
   const model = await loadOnnx(buildModel(conv()));
   t.same(model.layers, ['conv1']);
-  t.throws(() => model.operator({ thresholds: { conv2: 0.1 } }), /no Conv\/Gemm\/MatMul node named 'conv2'; layers: conv1/);
+  t.throws(() => model.operator({ thresholds: { conv2: 0.1 } }), /no RRM layer \(Conv, Gemm, MatMul, ConvTranspose\) named 'conv2'; layers: conv1/);
   t.throws(() => model.operator({ keyframeEvery: 0 }), /keyframeEvery must be a positive integer/);
   t.throws(() => model.operator({ threshold: -1 }), /threshold must be a finite number >= 0/);
   const outputs = await firstValueFrom(from([map(5, 5, 2)]).pipe(model.operator({ thresholds: { conv1: 0.5 } }), toArray()));
