@@ -1,11 +1,14 @@
 /**
- * Detection models rx-rrm knows how to decode (UltraFace-style face detectors today), and whether a
+ * Detection models rx-rrm knows how to decode (UltraFace-style face detectors, YOLO-style detectors
+ * with decoded outputs: anchor-free `[1, 4 + classes, N]`, anchor-based `[1, N, 5 + classes]`), and whether a
  * run's detections agree with the dense path's: what `run` reports, `tune --metric detections`
  * keeps, and `--json` records. One definition of agreement for all of them.
  */
 import type { ModelOutput } from './executor.js';
 import type { OnnxModel } from './model.js';
-import { compareFaceScores, decodeUltraFace, faceScores, iou, type FaceBox } from './ultraface.js';
+import { iou } from './nms.js';
+import { compareFaceScores, decodeUltraFace, faceScores, type FaceBox, type ScoreLevels } from './ultraface.js';
+import { anchorPointCount, decodeYolo, yoloLayout, yoloScores, type YoloOptions } from './yolo.js';
 
 /**
  * The bounds of "the detections agree", over a clip:
@@ -14,6 +17,8 @@ import { compareFaceScores, decodeUltraFace, faceScores, iou, type FaceBox } fro
  * - the 99th percentile over frames of the largest face-score difference among likely faces
  *   (priors ≥ 0.5 on either side) is at most 0.03;
  * - the 99th percentile over frames of the largest score difference over all priors is at most 0.1.
+ * (Score levels of UltraFace; a YOLO decoder uses its own: confident 0.35, not a detection < 0.25,
+ * likely ≥ 0.2, see YOLO_SCORE; its priors are anchor points and their score the best class's.)
  */
 export const DETECTION_AGREEMENT = { boxIou: 0.5, p99FaceDeviation: 0.03, p99Deviation: 0.1 } as const;
 
@@ -49,6 +54,10 @@ export interface DetectionDecoder {
 
 /** The decoder for this model's outputs, or undefined when rx-rrm knows none. */
 export function knownDecoder(model: Pick<OnnxModel, 'inputs' | 'outputs'>): DetectionDecoder | undefined {
+  return ultraFaceDecoder(model) ?? yoloDecoder(model);
+}
+
+function ultraFaceDecoder(model: Pick<OnnxModel, 'inputs' | 'outputs'>): DetectionDecoder | undefined {
   const scores = model.outputs.find((o) => o.name === 'scores');
   const boxes = model.outputs.find((o) => o.name === 'boxes');
   const [, , height, width] = model.inputs[0]?.dims ?? [];
@@ -62,6 +71,39 @@ export function knownDecoder(model: Pick<OnnxModel, 'inputs' | 'outputs'>): Dete
       const scoresCompared = compareFaceScores(faceScores(ours.outputs.scores!), faceScores(reference.outputs.scores!));
       return { ...scoresCompared, boxesMatch: boxesMatch(detect(ours), detect(reference)) };
     },
+  };
+}
+
+/**
+ * YOLO score levels: the default threshold 0.25 is where a box stops being a detection; a score
+ * of 0.35 on one side and below 0.25 on the other is a disagreement.
+ */
+const YOLO_SCORE: ScoreLevels = { likely: 0.2, unlikely: 0.25, confident: 0.35 };
+
+/**
+ * A single output `[1, 4 + classes, N]` (anchor-free) or `[1, 3·N, 5 + classes]` (anchor-based),
+ * with N the anchor points of strides 8, 16 and 32 at the model's input size.
+ */
+function yoloDecoder(model: Pick<OnnxModel, 'inputs' | 'outputs'>): DetectionDecoder | undefined {
+  const [, , height, width] = model.inputs[0]?.dims ?? [];
+  const output = model.outputs.length === 1 ? model.outputs[0]! : undefined;
+  if (!output || !width || !height || output.dims.length !== 3 || output.dims.some((d) => d === undefined)) return undefined;
+  const dims = output.dims as number[];
+  const points = anchorPointCount(width, height);
+  const layout = yoloLayout(dims);
+  const fits = layout === 'anchor-free' ? dims[2] === points && dims[1]! > 4 : dims[1] === 3 * points && dims[2]! > 5;
+  if (dims[0] !== 1 || !fits) return undefined;
+  const options: YoloOptions = { width, height, layout };
+  const tensor = (o: ModelOutput) => o.outputs[output.name]!;
+  const detect = (o: ModelOutput) => decodeYolo(tensor(o), options);
+  return {
+    name: `YOLO (${layout})`,
+    scoreOutputs: [output.name],
+    detect,
+    compare: (ours, reference) => ({
+      ...compareFaceScores(yoloScores(tensor(ours), options), yoloScores(tensor(reference), options), YOLO_SCORE),
+      boxesMatch: boxesMatch(detect(ours), detect(reference)),
+    }),
   };
 }
 

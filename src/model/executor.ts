@@ -9,9 +9,10 @@ import { defaultBackend } from '../kernels/default-backend.js';
 import { assertFeatureMap, RrmInputError } from '../layers/validate.js';
 import { mapWithState } from '../operators/with-state.js';
 import type { FeatureMap, LayerStats } from '../types.js';
+import type { GraphPlan } from './graph-plan.js';
 import type { OnnxGraph } from './graph.js';
 import { asTensor, tensorValue, type Value } from './layout.js';
-import { importNode } from './operators.js';
+import { importNode, isLinear } from './op-table.js';
 import type { FrameContext, GraphStep } from './step.js';
 import { checkThresholdMode, modelInputScale, RelativeScales, type ThresholdMode } from './threshold-mode.js';
 
@@ -56,19 +57,22 @@ export interface ModelOutput {
 }
 
 interface ExecutorState {
-  readonly nodeStates: unknown[];
+  /** The steps of the current input size: a new size folds the graph again, with new steps and fresh states (a keyframe). */
+  steps: readonly GraphStep[] | undefined;
+  nodeStates: unknown[];
   count: number;
   /** s(model input) of this subscription's first frame (relative thresholds only). */
   inputScale: number | undefined;
 }
 
-export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput> {
+export function graphOperator(plan: GraphPlan, options: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput> {
+  const graph = plan.graph;
   const threshold = options.threshold ?? 0;
   const thresholds = options.thresholds ?? {};
-  const linearNodes = new Set(graph.nodes.filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType)).map((n) => n.name));
+  const linearNodes = new Set(graph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name));
   const unknown = Object.keys(thresholds).filter((name) => !linearNodes.has(name));
   if (unknown.length > 0) {
-    throw new RrmInputError(`thresholds: no Conv/Gemm/MatMul node named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
+    throw new RrmInputError(`thresholds: no RRM layer (Conv, Gemm, MatMul, ConvTranspose) named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
   }
   const mode = checkThresholdMode(options.thresholdMode);
   const relative = mode === 'relative' ? new RelativeScales() : undefined;
@@ -76,24 +80,40 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
   if (keyframeEvery !== undefined && !(Number.isInteger(keyframeEvery) && keyframeEvery > 0)) {
     throw new RrmInputError(`keyframeEvery must be a positive integer, got ${keyframeEvery}`);
   }
-  const steps: GraphStep[] = graph.nodes.map((node) =>
-    importNode(node, {
-      graph,
-      backend: options.backend ?? defaultBackend(),
-      denseFraction: options.denseFraction,
-      thresholdFor: (n) => thresholds[n.name] ?? threshold,
-      thresholdScale: relative?.layerScale,
-      traces: (n) => options.traceLayers?.includes(n.name) ?? false,
-    }),
-  );
-  const constants = new Map<string, Value>([...graph.constants].map(([name, t]) => [name, tensorValue(t)]));
+  const prepared = new Map<OnnxGraph, { steps: GraphStep[]; constants: Map<string, Value> }>(); // per input size
+  const prepare = (sized: OnnxGraph) => {
+    let entry = prepared.get(sized);
+    if (!entry) {
+      const steps = sized.nodes.map((node) =>
+        importNode(node, {
+          graph: sized,
+          backend: options.backend ?? defaultBackend(),
+          denseFraction: options.denseFraction,
+          thresholdFor: (n) => thresholds[n.name] ?? threshold,
+          thresholdScale: relative?.layerScale,
+          traces: (n) => options.traceLayers?.includes(n.name) ?? false,
+        }),
+      );
+      entry = { steps, constants: new Map<string, Value>([...sized.constants].map(([name, t]) => [name, tensorValue(t)])) };
+      prepared.set(sized, entry);
+    }
+    return entry;
+  };
+  if (plan.fixedDims) prepare(plan.forInput(plan.fixedDims).graph); // a fixed-size model's unsupported forms fail here, not on its first frame
   const input = graph.input;
+  const disposeSteps = (state: ExecutorState) => state.steps?.forEach((step, k) => step.disposeState?.(state.nodeStates[k]));
 
   return mapWithState<ExecutorState, FeatureMap, ModelOutput>(
-    () => ({ nodeStates: steps.map((s) => s.createState()), count: 0, inputScale: undefined }),
+    () => ({ steps: undefined, nodeStates: [], count: 0, inputScale: undefined }),
     (state, map) => {
       assertFeatureMap(`model input '${input.name}'`, map);
       checkInputShape(graph, map);
+      const { steps, constants } = prepare(plan.forMap(map).graph);
+      if (state.steps !== steps) {
+        disposeSteps(state);
+        state.steps = steps;
+        state.nodeStates = steps.map((s) => s.createState());
+      }
       if (relative) relative.reference = state.inputScale ??= modelInputScale(map);
       // The first frame is computed densely whatever it says: mark it so.
       const keyframe = map.keyframe || state.count === 0 || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
@@ -120,7 +140,7 @@ export function graphOperator(graph: OnnxGraph, options: ModelOperatorOptions): 
       }
       return { outputs, ...frame.meta, stats: frame.stats };
     },
-    (state) => steps.forEach((step, k) => step.disposeState?.(state.nodeStates[k])),
+    disposeSteps,
   );
 }
 

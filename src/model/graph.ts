@@ -22,7 +22,7 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   readonly attributes: NodeAttributes;
-  /** Set by `optimizeGraph` on Conv/Gemm/MatMul: a following activation computed in the same layer. */
+  /** Set by `optimizeGraph` on an RRM layer (Conv, Gemm, MatMul, ConvTranspose): a following activation computed in the same layer. */
   fusedActivation?: { readonly activation: Activation; readonly alpha: number };
   /** Set by `optimizeGraph` on Gemm/MatMul: a following per-output constant Add/Sub, ONNX shape `[N]`. */
   fusedBias?: Float32Array;
@@ -183,9 +183,11 @@ function constantValue(node: OnnxNode): Tensor {
   const tensor = a.tensor('value');
   if (tensor) return tensor;
   if (a.has('value_float')) return { dims: [], data: Float32Array.of(a.float('value_float', 0)) };
-  if (a.has('value_int')) return { dims: [], data: Float32Array.of(a.int('value_int', 0)) };
-  const list = a.floats('value_floats') ?? a.ints('value_ints');
-  if (list) return { dims: [list.length], data: Float32Array.from(list) };
+  if (a.has('value_int')) return { dims: [], data: Float32Array.of(a.int('value_int', 0)), integer: true };
+  const floats = a.floats('value_floats');
+  if (floats) return { dims: [floats.length], data: Float32Array.from(floats) };
+  const ints = a.ints('value_ints');
+  if (ints) return { dims: [ints.length], data: Float32Array.from(ints), integer: true };
   throw new ModelImportError(`Constant node '${node.name}': only value, value_float(s) and value_int(s) are supported`);
 }
 

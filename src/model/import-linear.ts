@@ -7,7 +7,7 @@
 import { activate } from '../kernels/activation.js';
 import type { RrmLayer, RrmLayerState } from '../layers/rrm-layer.js';
 import { prepareFc } from '../operators/rrm-fc.js';
-import { denseEvaluator } from './dense-ops.js';
+import { denseEvaluator } from './op-table.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { OnnxNode } from './graph.js';
 import { asTensor, tensorValue, type Value } from './layout.js';
@@ -93,7 +93,7 @@ export function importLinear(node: OnnxNode, ctx: ImportContext): GraphStep<Line
 
   const dense = denseEvaluator(node, ctx.graph.opset, (name) => ctx.graph.constants.get(name), ctx.graph.limits.maxTensorElements);
   const runDense = (inputs: readonly (Value | undefined)[]): Value => {
-    let result: Tensor = dense(inputs.map((v) => v && asTensor(v)));
+    let result: Tensor = dense(inputs.map((v) => v && asTensor(v)))[0]!;
     if (node.fusedBias) {
       const bias = node.fusedBias;
       const last = result.dims[result.dims.length - 1]!;

@@ -1,6 +1,6 @@
-/** MaxPool, AveragePool and GlobalAveragePool on maps, through the core's delta-aware pooling layers. */
+/** MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool on maps, through delta-aware pooling layers. */
 import { PoolLayer } from '../layers/pool-layer.js';
-import { GlobalAvgPoolLayer } from '../layers/shape-layers.js';
+import { SpatialReduceLayer } from '../layers/spatial-reduce-layer.js';
 import { ModelImportError } from './errors.js';
 import type { OnnxNode } from './graph.js';
 import { asImportError, paddingOf, pairAttribute } from './import-conv.js';
@@ -25,6 +25,6 @@ export function importPool(node: OnnxNode, ctx: ImportContext): GraphStep {
   })));
 }
 
-export function importGlobalAveragePool(node: OnnxNode): GraphStep {
-  return layerStep(node, new GlobalAvgPoolLayer(node.name));
+export function importGlobalPool(node: OnnxNode): GraphStep {
+  return layerStep(node, new SpatialReduceLayer(node.name, node.opType === 'GlobalMaxPool' ? 'max' : 'mean'));
 }

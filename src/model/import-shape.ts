@@ -1,55 +1,55 @@
 /**
- * Layout operators. On maps they cost nothing where possible: Flatten/Reshape to `[1, K]` relabel
- * the map (a following Gemm reads HWC through permuted weights), an NCHW→NHWC Transpose of a map is
- * its HWC data as is, channel Softmax and channel Concat run on maps. Everything else becomes a
- * dense tensor in ONNX order (detection heads: cheap).
+ * Layout operators. On maps they cost nothing where possible: Flatten, Reshape, Squeeze and
+ * Unsqueeze relabel the map (its ONNX value is its NCHW order under new dims; a following Gemm
+ * reads HWC through permuted weights), an NCHW→NHWC Transpose of a map is its HWC data as is,
+ * channel Softmax and channel Concat run on maps (Concat on the delta path). Everything else becomes
+ * a dense tensor in ONNX order (detection heads: cheap).
  */
-import { concatMaps } from '../layers/merge.js';
+import { CONCAT_CHANNELS, MergeLayer } from '../layers/merge-layer.js';
 import { SoftmaxLayer } from '../layers/shape-layers.js';
+import { axesOf, squeezeDims, unsqueezeDims } from './dense-shape-ops.js';
+import { reshapeTarget } from './dense-ops.js';
 import type { OnnxNode } from './graph.js';
 import { asImageMap, asTensor, isImage, reshapedMap, tensorValue, type MapValue, type Value } from './layout.js';
 import { requireInput, runLayer, type GraphStep, type ImportContext, denseFallback } from './step.js';
 import { flattenDims, reshapeDims, softmax, type SoftmaxMemo } from './tensor.js';
 
-
-/** A map relabelled `[1, K]` needs no work: its ONNX order is still its NCHW order. */
-const isRowVector = (dims: readonly number[]) => dims.length === 2 && dims[0] === 1;
-
-export function importFlatten(node: OnnxNode, ctx: ImportContext): GraphStep {
+/**
+ * A step that relabels a map under the dims `dimsOf` gives (no data moves) and computes anything
+ * else densely; `dimsOf` returns undefined when the new dims depend on a value computed at run time.
+ */
+function relabelStep(node: OnnxNode, ctx: ImportContext, dimsOf: (dims: readonly number[]) => number[] | undefined): GraphStep {
   const dense = denseFallback(node, ctx);
-  const axis = node.attributes.int('axis', 1);
   return {
     node,
     createState: () => null,
     run: (_s, inputs) => {
       const input = requireInput(node, inputs);
-      const dims = flattenDims(input.dims, axis);
-      return [input.kind === 'map' && isRowVector(dims) ? reshapedMap(input, dims) : dense(inputs)];
+      const dims = input.kind === 'map' ? dimsOf(input.dims) : undefined;
+      return [input.kind === 'map' && dims ? reshapedMap(input, dims) : dense(inputs)];
     },
   };
 }
 
+export function importFlatten(node: OnnxNode, ctx: ImportContext): GraphStep {
+  const axis = node.attributes.int('axis', 1);
+  return relabelStep(node, ctx, (dims) => flattenDims(dims, axis));
+}
+
 export function importReshape(node: OnnxNode, ctx: ImportContext): GraphStep {
-  const dense = denseFallback(node, ctx);
   const allowZero = node.attributes.int('allowzero', 0) === 1;
-  const shape = ctx.graph.opset < 5 ? node.attributes.ints('shape') : (() => {
-    const t = ctx.graph.constants.get(node.inputs[1] ?? '');
-    return t && Array.from(t.data);
-  })();
-  return {
-    node,
-    createState: () => null,
-    run: (_s, inputs) => {
-      const input = requireInput(node, inputs);
-      if (input.kind === 'map' && shape) {
-        const dims = reshapeDims(input.dims, shape, allowZero, `Reshape node '${node.name}'`);
-        const { height, width, channels } = input.map;
-        const sameImage = dims.length === 4 && dims[0] === 1 && dims[1] === channels && dims[2] === height && dims[3] === width;
-        if (isRowVector(dims) || sameImage) return [reshapedMap(input, dims)];
-      }
-      return [dense(inputs)];
-    },
-  };
+  const shape = reshapeTarget(node, ctx.graph.opset, ctx.graph.constants.get(node.inputs[1] ?? ''));
+  return relabelStep(node, ctx, (dims) => shape && reshapeDims(dims, shape, allowZero, `Reshape node '${node.name}'`));
+}
+
+export function importSqueeze(node: OnnxNode, ctx: ImportContext): GraphStep {
+  const where = `${node.opType} node '${node.name}'`;
+  const constant = (name: string | undefined) => (name ? ctx.graph.constants.get(name) : undefined);
+  const axesInput = node.inputs[1];
+  const axes = axesOf(node, ctx.graph.opset, 13, [undefined, constant(axesInput)]);
+  const known = axes !== undefined || !axesInput; // Squeeze without axes drops every 1
+  if (node.opType === 'Squeeze') return relabelStep(node, ctx, (dims) => (known ? squeezeDims(dims, axes, where) : undefined));
+  return relabelStep(node, ctx, (dims) => axes && unsqueezeDims(dims, axes, where));
 }
 
 export function importTranspose(node: OnnxNode, ctx: ImportContext): GraphStep {
@@ -103,19 +103,20 @@ export function importSoftmax(node: OnnxNode, ctx: ImportContext): GraphStep<Sof
   };
 }
 
-export function importConcat(node: OnnxNode, ctx: ImportContext): GraphStep {
+export function importConcat(node: OnnxNode, ctx: ImportContext): GraphStep<ReturnType<MergeLayer['createState']>> {
   const dense = denseFallback(node, ctx);
   const axis = node.attributes.int('axis', 1);
+  const layer = new MergeLayer(node.name, 'concat', CONCAT_CHANNELS, true);
   return {
     node,
-    createState: () => null,
-    run: (_s, inputs, frame) => {
+    createState: () => layer.createState(),
+    run: (state, inputs, frame) => {
       const values = inputs.filter((v): v is Value => v !== undefined);
       const rank = values[0]?.dims.length ?? 0;
       const channelAxis = (axis < 0 ? axis + rank : axis) === 1;
       const maps = values.every((v) => isImage(v) && v.dims.length === rank);
       if (channelAxis && maps && (rank === 4 || rank === 2)) {
-        const out = concatMaps(node.name, values.map((v) => asImageMap(v, frame.meta, node.name)), []);
+        const out = layer.step(state, values.map((v) => asImageMap(v, frame.meta, node.name)), { ...frame.meta, stats: [] });
         frame.stats.push(...out.stats);
         const dims = rank === 4 ? [1, out.channels, out.height, out.width] : [1, out.channels];
         return [{ kind: 'map', map: out, dims }];
@@ -125,3 +126,16 @@ export function importConcat(node: OnnxNode, ctx: ImportContext): GraphStep {
   };
 }
 
+/** Cast: on a map, to a float type, nothing changes; anything else (shape arithmetic) runs densely. */
+export function importCast(node: OnnxNode, ctx: ImportContext): GraphStep {
+  const dense = denseFallback(node, ctx);
+  const toFloat = [1, 10, 11, 16].includes(node.attributes.int('to', 1)); // FLOAT, FLOAT16, DOUBLE, BFLOAT16
+  return {
+    node,
+    createState: () => null,
+    run: (_s, inputs) => {
+      const input = requireInput(node, inputs);
+      return [input.kind === 'map' && toFloat ? input : dense(inputs)];
+    },
+  };
+}

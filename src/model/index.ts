@@ -16,9 +16,12 @@ export type { PreprocessOptions } from './preprocess.js';
 export type { ValueInfo } from './graph.js';
 export type { Tensor } from './tensor.js';
 export { ModelImportError } from './errors.js';
-export { SUPPORTED_OPERATORS } from './operators.js';
+export { SUPPORTED_OPERATORS } from './op-table.js';
 export { decodeTensor } from './onnx-proto.js';
-export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, iou, FACE_SCORE, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export { compareFaceScores, decodeUltraFace, faceScores, ultraFacePriors, FACE_SCORE, type FaceBox, type UltraFaceOptions } from './ultraface.js';
+export { iou, nonMaximumSuppression, type Corners } from './nms.js';
+export { anchorPointCount, decodeYolo, yoloScores, type YoloDetection, type YoloLayout, type YoloOptions } from './yolo.js';
+export type { PostProcessingNote } from './model.js';
 export {
   boxesMatch, detectionAgreement, DETECTION_AGREEMENT, knownDecoder, type DetectionAgreement, type DetectionDecoder, type FrameDetectionComparison,
 } from './detections.js';

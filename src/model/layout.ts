@@ -25,7 +25,7 @@ export type Value = MapValue | TensorValue;
 /** What a map built from a tensor inherits: the identity of the frame being computed. */
 export type FrameMeta = Pick<FeatureMap, 'index' | 'timestamp' | 'streamId' | 'keyframe'>;
 
-export const tensorValue = (t: Tensor): TensorValue => ({ kind: 'tensor', dims: t.dims, data: t.data });
+export const tensorValue = (t: Tensor): TensorValue => (t.integer ? { kind: 'tensor', dims: t.dims, data: t.data, integer: true } : { kind: 'tensor', dims: t.dims, data: t.data });
 
 export const imageDims = (map: Pick<FeatureMap, 'height' | 'width' | 'channels'>): number[] => [1, map.channels, map.height, map.width];
 

@@ -1,19 +1,26 @@
 /** `loadOnnx`: an ONNX file as an rx-rrm model, ready to run on video as one RxJS operator. */
-import { readFile } from 'node:fs/promises';
 import { pipe, type OperatorFunction } from 'rxjs';
 import type { FeatureMap, Frame } from '../types.js';
 import { ModelImportError } from './errors.js';
+import { cutGraph, describeOperators, findPostProcessing } from './cut-graph.js';
 import { graphOperator, type ModelOperatorOptions, type ModelOutput } from './executor.js';
+import { GraphPlan } from './graph-plan.js';
 import { readGraph, type OnnxGraph, type ValueInfo } from './graph.js';
+import { readModelFile } from './model-file.js';
 import { decodeModel } from './onnx-proto.js';
-import { checkSupported } from './operators.js';
-import { optimizeGraph } from './optimize.js';
+import { checkSupported, isLinear } from './op-table.js';
 import { preprocessFrames, type PreprocessOptions } from './preprocess.js';
 import type { Tensor } from './tensor.js';
 
 export interface LoadOnnxOptions {
   /** Graph inputs to bind to constant values (a model must keep exactly one dynamic image input). */
   readonly bindInputs?: Readonly<Record<string, Tensor>>;
+  /**
+   * Values to stop at, which become the model's outputs: only the nodes they need are kept. Cuts a
+   * detector before its post-processing (TopK, NonZero, NonMaxSuppression, If) to decode it in
+   * TypeScript instead (`decodeYolo`, `decodeUltraFace`).
+   */
+  readonly outputs?: readonly string[];
   /**
    * Largest number of values any one tensor of the model may make rx-rrm allocate: initializers and
    * constants (checked at load, before their data is read), folded constants, and each layer's
@@ -23,12 +30,25 @@ export interface LoadOnnxOptions {
   readonly maxTensorElements?: number;
 }
 
+/** What loading did with a model's post-processing (detection decoding in the graph). */
+export interface PostProcessingNote {
+  /** `'dense'`: computed on tensors after the last map, every frame; `'cut'`: dropped by `outputs`. */
+  readonly mode: 'dense' | 'cut';
+  /** Its operators by type, with their counts. */
+  readonly operators: Readonly<Record<string, number>>;
+  /** The same in one sentence. */
+  readonly message: string;
+}
+
 export interface OnnxModel {
   /** The one dynamic input (declared ONNX shape; `undefined` for a symbolic dimension). */
   readonly inputs: readonly ValueInfo[];
+  /** The outputs; with a fixed input size their dims as computed, else as declared. */
   readonly outputs: readonly ValueInfo[];
-  /** Names of the conv and fully-connected nodes after folding: the keys of `thresholds`. */
+  /** Names of the RRM layers (Conv, Gemm, MatMul, ConvTranspose nodes) after folding: the keys of `thresholds`. */
   readonly layers: readonly string[];
+  /** Present when the model has post-processing operators: whether they run densely or were cut off. */
+  readonly postProcessing: PostProcessingNote | undefined;
   /** The whole network as one operator; each subscription gets its own state for every node. */
   operator(options?: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput>;
   /** Frames to this model's input maps (resized to its input size when they differ). */
@@ -45,34 +65,82 @@ export interface ModelPipelineOptions extends ModelOperatorOptions {
 }
 
 export async function loadOnnx(source: Uint8Array | string, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
-  let bytes: Uint8Array;
-  if (typeof source === 'string') {
-    try {
-      bytes = await readFile(source);
-    } catch (error) {
-      throw new ModelImportError(`cannot read ONNX model '${source}': ${(error as Error).message}`);
-    }
-  } else {
-    bytes = source;
-  }
-  return modelFromBytes(bytes, options);
+  return modelFromBytes(typeof source === 'string' ? await readModelFile(source) : source, options);
 }
 
 export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
-  const graph: OnnxGraph = readGraph(decodeModel(bytes), options);
-  checkSupported(graph);
-  const optimized = optimizeGraph(graph);
-  graphOperator(optimized, {}); // imports every node once, so that unsupported forms fail here, not on subscribe
+  const read: OnnxGraph = readGraph(decodeModel(bytes), options);
+  const graph = options.outputs ? cutGraph(read, options.outputs) : read;
+  checkPostProcessingSupported(graph);
+  checkBatch(graph);
+  const plan = new GraphPlan(graph);
+  const sized = plan.fixedDims && plan.forInput(plan.fixedDims); // folds shape arithmetic: bad shapes fail here
+  graphOperator(plan, {}); // imports every node once, so that unsupported forms fail here, not on subscribe
   const input = graph.input;
+  const layerGraph = sized?.graph ?? graph;
   return {
     inputs: [input],
-    outputs: graph.outputs,
-    layers: optimized.nodes.filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType)).map((n) => n.name),
-    operator: (operatorOptions = {}) => graphOperator(optimized, operatorOptions),
+    outputs: graph.outputs.map((o) => ({ name: o.name, dims: sized?.dims.get(o.name) ?? o.dims })),
+    layers: layerGraph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name),
+    postProcessing: postProcessingNote(read, graph, options.outputs !== undefined),
+    operator: (operatorOptions = {}) => graphOperator(plan, operatorOptions),
     preprocess: (preprocessOptions = {}) => preprocessFrames(fixedInputSize(input), preprocessOptions),
     pipeline: ({ preprocess = {}, ...operatorOptions } = {}) =>
-      pipe(preprocessFrames(fixedInputSize(input), preprocess, { fused: true }), graphOperator(optimized, operatorOptions)),
+      pipe(preprocessFrames(fixedInputSize(input), preprocess, { fused: true }), graphOperator(plan, operatorOptions)),
   };
+}
+
+/** How many of the values where post-processing starts an error message names. */
+const MAX_CUT_POINTS_SHOWN = 8;
+
+/** `checkSupported`, with where to cut the graph when the unsupported operators are post-processing. */
+function checkPostProcessingSupported(graph: OnnxGraph): void {
+  try {
+    checkSupported(graph);
+  } catch (error) {
+    const tail = findPostProcessing(graph);
+    if (!(error instanceof ModelImportError) || !tail || tail.cutPoints.length === 0) throw error;
+    const shown = tail.cutPoints.slice(0, MAX_CUT_POINTS_SHOWN).map((p) => `'${p}'`).join(', ');
+    const more = tail.cutPoints.length > MAX_CUT_POINTS_SHOWN ? `, ... (${tail.cutPoints.length} values in all)` : '';
+    throw new ModelImportError(
+      `${error.message}. They are part of the model's post-processing (${describeOperators(tail.operators)}), which starts after ` +
+      `${shown}${more}: load the model with { outputs: [...] } naming the values to stop at, and decode the detections in TypeScript`,
+    );
+  }
+}
+
+/**
+ * The input must be a batch-1 image `[1, C, H, W]` or vector `[1, C]`. Per-stream inference is
+ * batch 1 (groupBy runs many streams): a fixed larger batch is refused at load.
+ */
+function checkBatch(graph: OnnxGraph): void {
+  const { name, dims } = graph.input;
+  if (dims.length === 3 && dims[0] !== 1) {
+    // [C, H, W]: not a batch of 1-D signals (their convs are refused with their own message).
+    throw new ModelImportError(
+      `model input '${name}' has shape [${dims.map((d) => d ?? '?').join(', ')}]: rx-rrm takes an image [1, C, H, W] or a vector [1, C]; ` +
+      'this looks like one image without its batch dimension: export the model with one',
+    );
+  }
+  const batch = dims[0];
+  if (dims.length >= 2 && batch !== undefined && batch !== 1) {
+    throw new ModelImportError(
+      `model input '${name}' has a fixed batch of ${batch} (shape [${dims.map((d) => d ?? '?').join(', ')}]): rx-rrm runs one frame per inference ` +
+      '(batch 1) and runs many streams side by side with groupBy; export the model with batch 1 or a dynamic batch dimension',
+    );
+  }
+}
+
+function postProcessingNote(read: OnnxGraph, graph: OnnxGraph, cut: boolean): PostProcessingNote | undefined {
+  const kept = findPostProcessing(graph);
+  if (kept) {
+    const operators = describeOperators(kept.operators);
+    return { mode: 'dense', operators: kept.operators, message: `post-processing (${operators}) is computed densely after the last map, every frame` };
+  }
+  const dropped = cut ? findPostProcessing(read) : undefined;
+  if (!dropped) return undefined;
+  const operators = describeOperators(dropped.operators);
+  return { mode: 'cut', operators: dropped.operators, message: `the graph is cut at ${graph.outputs.map((o) => `'${o.name}'`).join(', ')}: its post-processing (${operators}) is not computed` };
 }
 
 /** The model input's [1, C, H, W] size, which preprocessing resizes frames to. */

@@ -5,7 +5,7 @@
 import onnxProto from 'onnx-proto';
 import { DEFAULT_MAX_TENSOR_ELEMENTS } from '../kernels/validate-geometry.js';
 import { ModelImportError } from './errors.js';
-import type { Tensor } from './tensor.js';
+import { tensorOf, type Tensor } from './tensor.js';
 
 export const { onnx } = onnxProto;
 export type ModelProto = onnxProto.onnx.ModelProto;
@@ -43,8 +43,9 @@ export function toNumber(value: number | { toNumber(): number } | null | undefin
 const { DataType } = onnx.TensorProto;
 
 /**
- * Float, double and integer tensors become float32 data (integers are shapes and indices: small).
- * The dims are checked before the data is allocated: non-negative integers, at most `maxElements` values.
+ * Float, double and integer tensors become float32 data (integers are shapes and indices: small, and
+ * marked `integer`). The dims are checked before the data is allocated: non-negative integers, at
+ * most `maxElements` values.
  */
 export function tensorFromProto(proto: TensorProto, maxElements: number = DEFAULT_MAX_TENSOR_ELEMENTS): Tensor {
   const name = proto.name || '(unnamed)';
@@ -87,7 +88,7 @@ export function tensorFromProto(proto: TensorProto, maxElements: number = DEFAUL
     data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = toNumber(values[i]);
   }
-  return { dims, data };
+  return tensorOf(dims, data, type !== DataType.FLOAT && type !== DataType.DOUBLE && type !== DataType.FLOAT16);
 }
 
 function byteWidth(type: number, name: string): number {

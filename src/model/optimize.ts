@@ -2,23 +2,27 @@
  * Load-time rewriting of the graph so that it runs as few, cheaper layers:
  * constant folding; BatchNormalization and per-channel Add/Sub/Mul/Div folded into the preceding
  * conv's weights and bias; constant Add/Sub after Gemm/MatMul folded into its bias; `x·sigmoid(x)`
- * recognized as SiLU; and an activation after Conv/Gemm/MatMul fused into the RRM layer (the
- * layer then applies it only where its projection changed).
+ * recognized as SiLU; ShuffleNet's Reshape-Transpose-Reshape recognized as one ChannelShuffle; and
+ * an activation after an RRM layer fused into it (the layer then applies it only where its
+ * projection changed).
  * A producer is only rewritten when its output has no other reader (and is not a graph output).
  */
-import { denseEvaluator, hasDenseForm, batchNormCoefficients } from './dense-ops.js';
-import { consumerCounts, type OnnxGraph, type OnnxNode } from './graph.js';
-import { unaryOf } from './pointwise.js';
-import { sizeOf, type Tensor } from './tensor.js';
+import { batchNormCoefficients } from './dense-ops.js';
+import { unaryOf } from './elementwise-functions.js';
+import { consumerCounts, NodeAttributes, type OnnxGraph, type OnnxNode } from './graph.js';
+import { denseEvaluator, hasDenseForm, isFusable, isLinear } from './op-table.js';
+import { reshapeDims, sizeOf, type Tensor } from './tensor.js';
 
+/** Rewrites `graph` in place (its node objects included) and returns it with the remaining nodes. */
 export function optimizeGraph(graph: OnnxGraph): OnnxGraph {
   foldConstants(graph);
-  const uses = new ValueUses(graph);
-  rewritePairs(graph, uses, ['Conv'], foldAffineIntoConv);
-  rewritePairs(graph, uses, ['Gemm', 'MatMul'], foldBiasIntoLinear);
-  rewritePairs(graph, uses, ['Sigmoid'], fuseSilu);
-  rewritePairs(graph, uses, ['Conv', 'Gemm', 'MatMul'], fuseActivation);
-  return { ...graph, nodes: graph.nodes.filter((n) => !uses.removed.has(n)) };
+  const shuffled = { ...graph, nodes: fuseChannelShuffles(graph, graph.nodes) };
+  const uses = new ValueUses(shuffled);
+  rewritePairs(shuffled, uses, (op) => op === 'Conv', foldAffineIntoConv);
+  rewritePairs(shuffled, uses, (op) => op === 'Gemm' || op === 'MatMul', foldBiasIntoLinear);
+  rewritePairs(shuffled, uses, (op) => op === 'Sigmoid', fuseSilu);
+  rewritePairs(shuffled, uses, isLinear, fuseActivation);
+  return { ...shuffled, nodes: shuffled.nodes.filter((n) => !uses.removed.has(n)) };
 }
 
 /** Evaluates every node whose inputs are all constants (weights reshaped or transposed by the exporter). */
@@ -35,7 +39,7 @@ function foldConstants(graph: OnnxGraph): void {
       continue;
     }
     const inputs = node.inputs.map((i) => (i === '' ? undefined : graph.constants.get(i)));
-    graph.constants.set(node.outputs[0]!, denseEvaluator(node, graph.opset, constant, graph.limits.maxTensorElements)(inputs));
+    graph.constants.set(node.outputs[0]!, denseEvaluator(node, graph.opset, constant, graph.limits.maxTensorElements)(inputs)[0]!);
   }
   // (A loop, not splice(...kept): a spread of a huge node list overflows the call stack.)
   graph.nodes.length = 0;
@@ -94,14 +98,14 @@ class ValueUses {
 }
 
 /**
- * Applies `rewrite` to every producer of the given op types whose single output has exactly one
+ * Applies `rewrite` to every producer whose op type passes `isProducer` whose single output has exactly one
  * reader; a successful rewrite absorbs the reader (the producer takes over its outputs), and is
  * retried for chains. A worklist keeps this linear in the graph's size: a rewrite changes only its
  * producer and the reader counts of the absorbed node's inputs, so only those producers are looked
  * at again.
  */
-function rewritePairs(graph: OnnxGraph, uses: ValueUses, producerOps: readonly string[], rewrite: PairRewrite): void {
-  const queue = graph.nodes.filter((n) => producerOps.includes(n.opType) && !uses.removed.has(n));
+function rewritePairs(graph: OnnxGraph, uses: ValueUses, isProducer: (opType: string) => boolean, rewrite: PairRewrite): void {
+  const queue = graph.nodes.filter((n) => isProducer(n.opType) && !uses.removed.has(n));
   for (let head = 0; head < queue.length; head++) {
     const producer = queue[head]!;
     if (uses.removed.has(producer) || producer.outputs.length !== 1) continue;
@@ -109,7 +113,7 @@ function rewritePairs(graph: OnnxGraph, uses: ValueUses, producerOps: readonly s
     if (!consumer) continue;
     const consumerInputs = [...consumer.inputs];
     if (!rewrite(graph, producer, consumer)) continue;
-    for (const other of uses.absorb(producer, consumer, consumerInputs)) if (producerOps.includes(other.opType)) queue.push(other);
+    for (const other of uses.absorb(producer, consumer, consumerInputs)) if (isProducer(other.opType)) queue.push(other);
     queue.push(producer); // chains: the producer may absorb its new reader too
   }
 }
@@ -200,11 +204,53 @@ function fuseSilu(_graph: OnnxGraph, sigmoid: OnnxNode, mul: OnnxNode): boolean 
 }
 
 function fuseActivation(graph: OnnxGraph, linear: OnnxNode, consumer: OnnxNode): boolean {
-  if (!['Conv', 'Gemm', 'MatMul'].includes(linear.opType) || linear.fusedActivation) return false;
-  if (!['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSwish'].includes(consumer.opType) || consumer.outputs.length !== 1) return false;
+  if (!isLinear(linear.opType) || linear.fusedActivation) return false;
+  if (!isFusable(consumer.opType) || consumer.outputs.length !== 1) return false;
   const unary = unaryOf(consumer, (name) => graph.constants.get(name));
   if (unary.kind !== 'core') return false;
   linear.fusedActivation = { activation: unary.activation, alpha: unary.alpha };
   linear.outputs = consumer.outputs;
   return true;
+}
+
+/**
+ * ShuffleNet's channel shuffle, `x.view(n, g, C/g, h, w).transpose(1, 2).view(n, C, h, w)`: a
+ * Reshape to 5-D, a Transpose of axes 1 and 2 and a Reshape back, each the only reader of the one
+ * before, become one ChannelShuffle node (a per-pixel channel permutation on the delta path).
+ */
+function fuseChannelShuffles(graph: OnnxGraph, nodes: OnnxNode[]): OnnxNode[] {
+  const counts = consumerCounts({ nodes, outputs: graph.outputs });
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
+  const readerOf = new Map<string, OnnxNode>();
+  for (const node of nodes) node.inputs.forEach((i) => readerOf.set(i, node));
+  const single = (value: string) => (counts.get(value) === 1 && !graphOutputs.has(value) ? readerOf.get(value) : undefined);
+  const target = (node: OnnxNode) => (node.opType === 'Reshape' ? graph.constants.get(node.inputs[1] ?? '') : undefined);
+  const removed = new Set<OnnxNode>();
+  for (const split of nodes) {
+    const splitShape = target(split);
+    if (!splitShape || splitShape.data.length !== 5 || splitShape.data[0] !== 1) continue;
+    const transpose = single(split.outputs[0]!);
+    if (transpose?.opType !== 'Transpose' || transpose.attributes.ints('perm')?.join() !== '0,2,1,3,4') continue;
+    const merge = single(transpose.outputs[0]!);
+    const mergeShape = merge && target(merge);
+    if (!merge || !mergeShape || mergeShape.data.length !== 4) continue;
+    const [, groups, perGroup, height, width] = Array.from(splitShape.data) as [number, number, number, number, number];
+    const channels = groups * perGroup;
+    let merged: number[];
+    try {
+      merged = reshapeDims([1, perGroup, groups, height, width], Array.from(mergeShape.data), merge.attributes.int('allowzero', 0) === 1, 'ChannelShuffle');
+    } catch {
+      continue;
+    }
+    if (merged.join() !== [1, channels, height, width].join()) continue;
+    Object.assign(split, {
+      opType: 'ChannelShuffle',
+      name: `${split.name}+${transpose.name}+${merge.name}`,
+      attributes: new NodeAttributes([{ name: 'groups', i: groups }, { name: 'channels', i: channels }]),
+    });
+    split.inputs = [split.inputs[0]!];
+    split.outputs = merge.outputs;
+    removed.add(transpose).add(merge);
+  }
+  return nodes.filter((n) => !removed.has(n));
 }

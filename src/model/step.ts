@@ -7,8 +7,8 @@ import type { Layer } from '../layers/layer.js';
 import { RrmInputError } from '../layers/validate.js';
 import type { FeatureMap, LayerStats } from '../types.js';
 import type { OnnxGraph, OnnxNode } from './graph.js';
-import { denseEvaluator } from './dense-ops.js';
 import { asImageMap, asTensor, tensorValue, type FrameMeta, type Value } from './layout.js';
+import { denseEvaluator } from './op-table.js';
 
 export interface FrameContext {
   readonly meta: FrameMeta;
@@ -71,8 +71,20 @@ export function layerStep<S>(node: OnnxNode, layer: Layer<S>): GraphStep<S> {
   };
 }
 
-/** The node computed on dense ONNX-order tensors: for values that are not maps. */
+/** The node computed on dense ONNX-order tensors (first output): for values that are not maps. */
 export function denseFallback(node: OnnxNode, ctx: ImportContext): (inputs: readonly (Value | undefined)[]) => Value {
+  const evaluate = denseOutputs(node, ctx);
+  return (inputs) => evaluate(inputs)[0]!;
+}
+
+/** Every output of the node computed on dense ONNX-order tensors. */
+export function denseOutputs(node: OnnxNode, ctx: ImportContext): (inputs: readonly (Value | undefined)[]) => Value[] {
   const evaluate = denseEvaluator(node, ctx.graph.opset, (name) => ctx.graph.constants.get(name), ctx.graph.limits.maxTensorElements);
-  return (inputs) => tensorValue(evaluate(inputs.map((v) => v && asTensor(v))));
+  return (inputs) => evaluate(inputs.map((v) => v && asTensor(v))).map(tensorValue);
+}
+
+/** A step that computes the node densely every frame: shape arithmetic left at run time, post-processing. */
+export function denseStep(node: OnnxNode, ctx: ImportContext): GraphStep {
+  const evaluate = denseOutputs(node, ctx);
+  return { node, createState: () => null, run: (_state, inputs) => evaluate(inputs) };
 }

@@ -9,19 +9,35 @@ import { ModelImportError } from './errors.js';
 export interface Tensor {
   readonly dims: readonly number[];
   readonly data: Float32Array;
+  /**
+   * Integer (or boolean) element type: shapes, indices, masks. Held as float32 like everything else
+   * (exact up to 2^24, far beyond any shape), but integer division truncates and Cast back to float
+   * is a no-op only for these.
+   */
+  readonly integer?: boolean;
 }
+
+/** A tensor of `data` with `integer` set only when true (so that float tensors compare as before). */
+export const tensorOf = (dims: readonly number[], data: Float32Array, integer = false): Tensor => (integer ? { dims, data, integer } : { dims, data });
 
 export const sizeOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /**
  * Throws unless a tensor of `dims` may be allocated: a result whose size grows from its operands'
- * (broadcasting, products, concatenation) is checked before its buffer exists.
+ * (broadcasting, products, concatenation, shapes read from data) is checked before its buffer exists.
  */
 export function checkElements(dims: readonly number[], where: string, maxElements: number = DEFAULT_MAX_TENSOR_ELEMENTS): void {
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new ModelImportError(`${where}: [${dims.join(', ')}] is not a valid shape (sizes must be non-negative integers)`);
   const elements = sizeOf(dims);
   if (elements > maxElements) {
     throw new ModelImportError(`${where}: the result [${dims.join(', ')}] would hold ${elements} values, more than maxTensorElements = ${maxElements}`);
   }
+}
+
+/** A zeroed buffer for a tensor of `dims`, checked by `checkElements` first. */
+export function allocate(dims: readonly number[], where: string, maxElements?: number): Float32Array {
+  checkElements(dims, where, maxElements);
+  return new Float32Array(sizeOf(dims));
 }
 
 /** Row-major strides of `dims`. */
@@ -70,18 +86,28 @@ export function expandTo(t: Tensor, dims: readonly number[]): Float32Array {
   return out;
 }
 
-export function binary(a: Tensor, b: Tensor, f: (x: number, y: number) => number, where: string, maxElements?: number): Tensor {
+/**
+ * `f` over two broadcast tensors. The result is integer when `integer` says so (default: both
+ * operands are); it may hold at most `maxElements` values.
+ */
+export function binary(
+  a: Tensor,
+  b: Tensor,
+  f: (x: number, y: number) => number,
+  where: string,
+  { integer = a.integer === true && b.integer === true, maxElements }: { integer?: boolean; maxElements?: number } = {},
+): Tensor {
   const dims = broadcastDims(a.dims, b.dims, where);
   checkElements(dims, where, maxElements);
   const x = expandTo(a, dims);
   const y = expandTo(b, dims);
   const data = new Float32Array(x.length);
   for (let i = 0; i < data.length; i++) data[i] = f(x[i]!, y[i]!);
-  return { dims, data };
+  return tensorOf(dims, data, integer);
 }
 
 export function unary(t: Tensor, f: (x: number) => number): Tensor {
-  return { dims: t.dims, data: t.data.map(f) };
+  return tensorOf(t.dims, t.data.map(f), t.integer);
 }
 
 export function transpose(t: Tensor, perm: readonly number[]): Tensor {
@@ -105,7 +131,7 @@ export function transpose(t: Tensor, perm: readonly number[]): Tensor {
       index[k] = 0;
     }
   }
-  return { dims, data };
+  return tensorOf(dims, data, t.integer);
 }
 
 /** ONNX Reshape's target: `0` copies the input's dimension (unless `allowzero`), one `-1` is inferred. */
@@ -195,7 +221,7 @@ export function concat(tensors: readonly Tensor[], axis: number, where: string, 
       offset += block;
     }
   }
-  return { dims, data };
+  return tensorOf(dims, data, tensors.every((t) => t.integer));
 }
 
 /**

@@ -4,13 +4,10 @@
  * `scores` output holds [background, face] per prior.
  */
 import type { OutputTensor } from './executor.js';
+import { nonMaximumSuppression, type Corners } from './nms.js';
 
-export interface FaceBox {
-  /** Corners in pixels of the model's input image. */
-  readonly x1: number;
-  readonly y1: number;
-  readonly x2: number;
-  readonly y2: number;
+/** A detected box: corners in pixels of the model's input image, its score and the prior (anchor) it comes from. */
+export interface FaceBox extends Corners {
   readonly score: number;
   /** The prior (anchor) the box comes from. */
   readonly prior: number;
@@ -55,8 +52,15 @@ export function faceScores(scores: OutputTensor): Float32Array {
   return Float32Array.from({ length: count }, (_, k) => scores.data[k * 2 + 1]!);
 }
 
+/** Score levels of a detector: where a score is a likely detection, below which it is not one, and where it is a confident one. */
+export interface ScoreLevels {
+  readonly likely: number;
+  readonly unlikely: number;
+  readonly confident: number;
+}
+
 /** Where a face score stops being a likely face, and where it is a confident one. */
-export const FACE_SCORE = { likely: 0.5, unlikely: 0.65, confident: 0.75 } as const;
+export const FACE_SCORE: ScoreLevels = { likely: 0.5, unlikely: 0.65, confident: 0.75 };
 
 /**
  * How two runs' face scores compare, prior by prior: the largest difference over all priors, the
@@ -64,15 +68,15 @@ export const FACE_SCORE = { likely: 0.5, unlikely: 0.65, confident: 0.75 } as co
  * confident face (≥ 0.75) on one side and not even a likely one (< 0.65) on the other — detections
  * that a score threshold between those two would change.
  */
-export function compareFaceScores(ours: Float32Array, theirs: Float32Array): { maxDeviation: number; maxFaceDeviation: number; disagreements: number } {
+export function compareFaceScores(ours: Float32Array, theirs: Float32Array, levels: ScoreLevels = FACE_SCORE): { maxDeviation: number; maxFaceDeviation: number; disagreements: number } {
   let maxDeviation = 0;
   let maxFaceDeviation = 0;
   let disagreements = 0;
   for (let a = 0; a < ours.length; a++) {
     const deviation = Math.abs(ours[a]! - theirs[a]!);
     maxDeviation = Math.max(maxDeviation, deviation);
-    if (ours[a]! >= FACE_SCORE.likely || theirs[a]! >= FACE_SCORE.likely) maxFaceDeviation = Math.max(maxFaceDeviation, deviation);
-    if ((ours[a]! >= FACE_SCORE.confident && theirs[a]! < FACE_SCORE.unlikely) || (theirs[a]! >= FACE_SCORE.confident && ours[a]! < FACE_SCORE.unlikely)) disagreements++;
+    if (ours[a]! >= levels.likely || theirs[a]! >= levels.likely) maxFaceDeviation = Math.max(maxFaceDeviation, deviation);
+    if ((ours[a]! >= levels.confident && theirs[a]! < levels.unlikely) || (theirs[a]! >= levels.confident && ours[a]! < levels.unlikely)) disagreements++;
   }
   return { maxDeviation, maxFaceDeviation, disagreements };
 }
@@ -99,20 +103,5 @@ export function decodeUltraFace(outputs: { readonly scores: OutputTensor; readon
     const h = ph * Math.exp(loc[3]! * SIZE_VARIANCE);
     candidates.push({ x1: (cx - w / 2) * width, y1: (cy - h / 2) * height, x2: (cx + w / 2) * width, y2: (cy + h / 2) * height, score, prior: k });
   }
-  return nonMaximumSuppression(candidates, options.iouThreshold ?? 0.3);
-}
-
-export function iou(a: FaceBox, b: FaceBox): number {
-  const w = Math.max(0, Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1));
-  const h = Math.max(0, Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1));
-  const intersection = w * h;
-  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - intersection;
-  return union > 0 ? intersection / union : 0;
-}
-
-function nonMaximumSuppression(boxes: FaceBox[], threshold: number): FaceBox[] {
-  const sorted = [...boxes].sort((a, b) => b.score - a.score);
-  const kept: FaceBox[] = [];
-  for (const box of sorted) if (kept.every((k) => iou(k, box) <= threshold)) kept.push(box);
-  return kept;
+  return nonMaximumSuppression(candidates, candidates.map((c) => c.score), options.iouThreshold ?? 0.3).map((k) => candidates[k]!);
 }

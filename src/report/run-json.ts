@@ -37,7 +37,7 @@ export interface FrameJson {
   readonly macs: number[];
   /** Per layer: milliseconds. */
   readonly ms: number[];
-  /** With a known decoder: `[x1, y1, x2, y2, score]` in the model input's pixels, best first. */
+  /** With a known decoder: `[x1, y1, x2, y2, score]` (and `class` for YOLO) in the model input's pixels, best first. */
   detections?: number[][];
   /** With `--compare-dense`: the largest |difference| from the dense path, per output. */
   deviation?: Record<string, number>;
@@ -67,8 +67,9 @@ export function frameJson(record: { index: number; timestamp: number; keyframe: 
   };
 }
 
-export function detectionsJson(boxes: readonly FaceBox[]): number[][] {
-  return boxes.map((b) => [round(b.x1, 1), round(b.y1, 1), round(b.x2, 1), round(b.y2, 1), round(b.score, 4)]);
+/** `[x1, y1, x2, y2, score]`, and the class as a sixth value for detectors with classes (YOLO). */
+export function detectionsJson(boxes: readonly (FaceBox & { readonly classId?: number })[]): number[][] {
+  return boxes.map((b) => [round(b.x1, 1), round(b.y1, 1), round(b.x2, 1), round(b.y2, 1), round(b.score, 4), ...(b.classId !== undefined ? [b.classId] : [])]);
 }
 
 export function traceJson(stat: LayerStats | undefined): TraceJson | undefined {

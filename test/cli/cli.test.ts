@@ -11,6 +11,7 @@ import { ffmpeg, referenceDecode } from '../helpers/ffmpeg.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { prng } from '../helpers/random.js';
 import { modelPath, needsSharedData, videoPath } from '../helpers/shared-data.js';
+import { torchExportPath, torchModelsMissing } from '../helpers/torch-models.js';
 
 const root = new URL('../../', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'rx-rrm-cli-'));
@@ -51,7 +52,7 @@ writeFileSync(
   }),
 );
 const unsupported = join(dir, 'unsupported.onnx');
-writeFileSync(unsupported, buildModel({ input: { name: 'x', dims: [1, 3, 8, 8] }, outputs: ['y'], nodes: [{ op: 'Tanh', inputs: ['x'], outputs: ['y'], name: 'squash' }] }));
+writeFileSync(unsupported, buildModel({ input: { name: 'x', dims: [1, 3, 8, 8] }, outputs: ['y'], nodes: [{ op: 'Einsum', inputs: ['x'], outputs: ['y'], name: 'squash', attributes: { equation: 'nchw->nhwc' } }] }));
 const clip = join(dir, 'clip.mp4');
 ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=128x96:rate=10:duration=3', '-pix_fmt', 'yuv420p', clip]);
 
@@ -64,7 +65,7 @@ t.test('inspect lists inputs, outputs, operators and multiply-adds per layer', a
   t.match(stdout, new RegExp(`${((24 * 32 * 8 * 27) / 1e6).toFixed(2)} M`));
   const bad = await cli('inspect', '--model', unsupported);
   t.equal(bad.status, 1);
-  t.match(bad.stdout, /Tanh\s+x1\s+NOT SUPPORTED/);
+  t.match(bad.stdout, /Einsum\s+x1\s+NOT SUPPORTED/);
 });
 
 t.test('run --compare-dense --json --plot on a generated clip', async (t) => {
@@ -160,7 +161,7 @@ t.test('tune --threshold-mode relative writes relative thresholds; run takes the
 t.test('mistakes print one clear line and exit non-zero, without a stack trace', async (t) => {
   const cases: [string[], RegExp][] = [
     [['run', '--model', join(dir, 'missing.onnx'), '--input', clip], /rx-rrm run: cannot read ONNX model .*missing\.onnx/],
-    [['run', '--model', unsupported, '--input', clip], /Tanh.*squash/],
+    [['run', '--model', unsupported, '--input', clip], /Einsum.*squash/],
     [['run', '--model', model, '--input', join(dir, 'nope.mp4')], /--input .*nope\.mp4: no such file or folder/],
     [['run', '--model', model, '--input', 'tcp://127.0.0.1:1'], /rx-rrm run: .*(ECONNREFUSED|connect)/i],
     [['run', '--model', model, '--input', clip, '--size', 'big'], /--size big: expected WIDTHxHEIGHT/],
@@ -244,4 +245,20 @@ t.test('network stream URLs go to the network-stream source: one nothing serves 
 t.test('--allow-truncated is accepted for video files', async (t) => {
   const { status, stderr } = await cli('run', '--model', model, '--input', clip, '--allow-truncated', '--max-frames', '3', '--backend', 'js');
   t.equal(status, 0, stderr);
+});
+
+const yolo = torchExportPath('yolo_anchor_free-op17.onnx');
+t.test('a YOLO-style detector exported by PyTorch: its boxes and classes in the JSON, drawn in the overlay, compared with the dense path', { skip: torchModelsMissing }, async (t) => {
+  const json = join(dir, 'yolo.json');
+  const video = join(dir, 'yolo.mp4');
+  const { status, stdout, stderr } = await cli('run', '--model', yolo, '--input', clip, '--max-frames', '6', '--compare-dense', '--json', json, '--overlay', video);
+  t.equal(status, 0, stderr);
+  t.match(stdout, /detections \(YOLO \(anchor-free\)\) agree with the dense path: 6 of 6 frames/, 'τ = 0 is exact');
+  t.match(stdout, /overlay video: .*yolo\.mp4/);
+  const record = JSON.parse(readFileSync(json, 'utf8'));
+  t.equal(record.decoder, 'YOLO (anchor-free)');
+  const boxes = record.frames.flatMap((f: { detections: number[][] }) => f.detections);
+  t.ok(boxes.length > 0, `${boxes.length} boxes over 6 frames`);
+  t.ok(boxes.every(([x1, y1, x2, y2, score, classId]: number[]) => x1! <= x2! && y1! <= y2! && score! >= 0.25 && Number.isInteger(classId) && classId! >= 0 && classId! < 4), 'boxes in model-input pixels, scores above the threshold, a class of the 4');
+  t.equal(referenceDecode(video, 'rgb24').length, 6 * 128 * 96 * 3, 'the overlay has every frame');
 });

@@ -6,14 +6,14 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type AttributeValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] };
+export type AttributeValue = number | number[] | string | { readonly float: number } | { readonly floats: number[] } | { readonly tensor: InitializerSpec };
 
 export interface NodeSpec {
   readonly op: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly name?: string;
-  /** Integers become INT/INTS; use `{ float }`/`{ floats }` for FLOAT/FLOATS. */
+  /** Integers become INT/INTS; use `{ float }`/`{ floats }` for FLOAT/FLOATS, `{ tensor }` for a TENSOR. */
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
@@ -28,6 +28,8 @@ export interface GraphSpec {
   /** A string dim is symbolic (a `dim_param`): any size. */
   readonly input: { readonly name: string; readonly dims: readonly (number | string)[] };
   readonly outputs: readonly string[];
+  /** Element types of outputs that are not float (indices, masks). */
+  readonly outputTypes?: Readonly<Record<string, 'int64' | 'bool'>>;
   readonly nodes: readonly NodeSpec[];
   readonly initializers?: Readonly<Record<string, InitializerSpec>>;
   readonly opset?: number;
@@ -41,6 +43,7 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttribu
   if (typeof value === 'number') return { name, type: AttributeType.INT, i: value };
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
+  if ('tensor' in value) return { name, type: AttributeType.TENSOR, t: tensorProto(name, value.tensor) };
   return { name, type: AttributeType.FLOATS, floats: value.floats };
 }
 
@@ -52,12 +55,11 @@ export function tensorProto(name: string, spec: InitializerSpec): onnxProto.onnx
   return { name, dims: [...spec.dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytes };
 }
 
-const floatType = (dims?: readonly (number | string)[]): onnxProto.onnx.ITypeProto => ({
-  tensorType: {
-    elemType: onnx.TensorProto.DataType.FLOAT,
-    ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } : {}),
-  },
+const { DataType } = onnx.TensorProto;
+const tensorType = (elemType: number, dims?: readonly (number | string)[]): onnxProto.onnx.ITypeProto => ({
+  tensorType: { elemType, ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } : {}) },
 });
+const floatType = (dims?: readonly (number | string)[]) => tensorType(DataType.FLOAT, dims);
 
 export function buildModel(spec: GraphSpec): Uint8Array {
   const initializers = Object.entries(spec.initializers ?? {}).map(([name, t]) => tensorProto(name, t));
@@ -79,7 +81,10 @@ export function buildModel(spec: GraphSpec): Uint8Array {
         { name: spec.input.name, type: floatType(spec.input.dims) },
         ...(spec.initializersAsInputs ? initializers.map((t) => ({ name: t.name, type: floatType(t.dims as number[]) })) : []),
       ],
-      output: spec.outputs.map((name) => ({ name, type: floatType() })),
+      output: spec.outputs.map((name) => {
+        const type = spec.outputTypes?.[name];
+        return { name, type: type ? tensorType(type === 'int64' ? DataType.INT64 : DataType.BOOL) : floatType() };
+      }),
     },
   });
   return onnx.ModelProto.encode(model).finish();

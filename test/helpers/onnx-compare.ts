@@ -21,6 +21,44 @@ export function changingMaps(random: () => number, height: number, width: number
   });
 }
 
+/**
+ * Smooth frames (random values on a coarse grid, interpolated: the statistics real images and the
+ * torch exports' BatchNorm calibration have), each after the first changing one small blob of
+ * pixels: small local changes, so frames after the first take the delta path.
+ */
+export function smoothChangingMaps(random: () => number, height: number, width: number, channels: number, count: number, blob = 3): FeatureMap[] {
+  const grid = 8;
+  const coarse = Float32Array.from({ length: grid * grid * channels }, () => random() * 2 - 1);
+  let data = new Float32Array(height * width * channels);
+  for (let y = 0; y < height; y++) {
+    const fy = (y / Math.max(1, height - 1)) * (grid - 1);
+    const y0 = Math.min(grid - 2, Math.floor(fy));
+    for (let x = 0; x < width; x++) {
+      const fx = (x / Math.max(1, width - 1)) * (grid - 1);
+      const x0 = Math.min(grid - 2, Math.floor(fx));
+      for (let c = 0; c < channels; c++) {
+        const at = (yy: number, xx: number) => coarse[(yy * grid + xx) * channels + c]!;
+        const top = at(y0, x0) + (fx - x0) * (at(y0, x0 + 1) - at(y0, x0));
+        const bottom = at(y0 + 1, x0) + (fx - x0) * (at(y0 + 1, x0 + 1) - at(y0 + 1, x0));
+        data[(y * width + x) * channels + c] = top + (fy - y0) * (bottom - top);
+      }
+    }
+  }
+  return Array.from({ length: count }, (_, index) => {
+    if (index > 0) {
+      data = data.slice();
+      const top = Math.floor(random() * Math.max(1, height - blob));
+      const left = Math.floor(random() * Math.max(1, width - blob));
+      for (let y = top; y < Math.min(height, top + blob); y++) {
+        for (let x = left; x < Math.min(width, left + blob); x++) {
+          for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c]! += (random() * 2 - 1) * 0.3;
+        }
+      }
+    }
+    return { data, height, width, channels, index, timestamp: index * 40, keyframe: false, stats: [] };
+  });
+}
+
 export interface Comparison {
   /** Per output name: the largest per-frame error relative to the output's magnitude. */
   readonly worst: Record<string, number>;

@@ -23,7 +23,8 @@ export async function referenceSession(model: Uint8Array | string, threads = 1):
       for (const [name, t] of Object.entries(extra)) feeds[name] = new ort.Tensor('float32', t.data, [...t.dims]);
       const results = await session.run(feeds);
       const out: Record<string, ReferenceTensor> = {};
-      for (const [name, t] of Object.entries(results)) out[name] = { dims: t.dims.map(Number), data: Float32Array.from(t.data as Float32Array) };
+      // Integer outputs (indices, shapes) arrive as BigInt64Array: compared as numbers.
+      for (const [name, t] of Object.entries(results)) out[name] = { dims: t.dims.map(Number), data: Float32Array.from(t.data as ArrayLike<number | bigint>, Number) };
       return out;
     },
     release: () => session.release(),

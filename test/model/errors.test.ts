@@ -21,13 +21,27 @@ const map = (height: number, width: number, channels: number): FeatureMap => ({
   data: new Float32Array(height * width * channels), height, width, channels, index: 0, timestamp: 0, keyframe: false, stats: [],
 });
 
-t.test('an unsupported operator names the op type, the node and the supported operators', async (t) => {
-  const model = buildModel(conv({ nodes: [{ op: 'Resize', name: 'upsample7', inputs: ['x'], outputs: ['y'] }] }));
+t.test('unsupported operators: every type listed with its count and first node, then the supported operators', async (t) => {
+  const model = buildModel(conv({
+    nodes: [
+      { op: 'Einsum', name: 'mix1', inputs: ['x'], outputs: ['a'] },
+      { op: 'LpNormalization', name: 'norm1', inputs: ['a'], outputs: ['b'] },
+      { op: 'Einsum', name: 'mix2', inputs: ['b'], outputs: ['y'] },
+    ],
+  }));
   const error = await loadOnnx(model).then(() => undefined, (e: Error) => e);
   t.type(error, ModelImportError);
-  t.match(error?.message, /unsupported operator Resize in node 'upsample7'/);
-  t.match(error?.message, /supported operators: .*Conv.*MaxPool/);
-  t.ok(SUPPORTED_OPERATORS.includes('Gemm') && SUPPORTED_OPERATORS.includes('Constant'));
+  t.match(error?.message, /unsupported operators Einsum x2 \(first: node 'mix1'\), LpNormalization x1 \(first: node 'norm1'\)/);
+  t.match(error?.message, /supported operators: .*Conv.*MaxPool.*Resize/);
+  t.ok(SUPPORTED_OPERATORS.includes('Gemm') && SUPPORTED_OPERATORS.includes('Constant') && !SUPPORTED_OPERATORS.includes('SiLU'));
+});
+
+t.test('an image without its batch dimension is refused at load, saying so', async (t) => {
+  await t.rejects(loadOnnx(buildModel(conv({ input: { name: 'x', dims: [2, 5, 5] } }))), /model input 'x' has shape \[2, 5, 5\]: rx-rrm takes an image \[1, C, H, W\] or a vector \[1, C\]; this looks like one image without its batch dimension/);
+});
+
+t.test('a fixed batch larger than 1 is refused at load, saying so', async (t) => {
+  await t.rejects(loadOnnx(buildModel(conv({ input: { name: 'x', dims: [2, 2, 5, 5] } }))), /model input 'x' has a fixed batch of 2 \(shape \[2, 2, 5, 5\]\): rx-rrm runs one frame per inference \(batch 1\)/);
 });
 
 t.test('corrupt, empty, truncated and missing files', async (t) => {
@@ -75,7 +89,7 @@ t.test('a map of the wrong shape errors through the Observable, naming the model
 t.test('operator options are checked: unknown layer names in thresholds, keyframeEvery', async (t) => {
   const model = await loadOnnx(buildModel(conv()));
   t.same(model.layers, ['conv1']);
-  t.throws(() => model.operator({ thresholds: { conv2: 0.1 } }), /no Conv\/Gemm\/MatMul node named 'conv2'; layers: conv1/);
+  t.throws(() => model.operator({ thresholds: { conv2: 0.1 } }), /no RRM layer \(Conv, Gemm, MatMul, ConvTranspose\) named 'conv2'; layers: conv1/);
   t.throws(() => model.operator({ keyframeEvery: 0 }), /keyframeEvery must be a positive integer/);
   t.throws(() => model.operator({ threshold: -1 }), /threshold must be a finite number >= 0/);
   const outputs = await firstValueFrom(from([map(5, 5, 2)]).pipe(model.operator({ thresholds: { conv1: 0.5 } }), toArray()));

@@ -3,34 +3,13 @@
 // onnxruntime-node frame by frame, at τ = 0: every output within 1e-4 of onnxruntime's, relative to
 // the output's magnitude.
 import t, { type Test } from 'tap';
-import { buildModel, weights, type GraphSpec, type NodeSpec } from '../helpers/onnx-builder.js';
-import { changingMaps, compareWithRuntime } from '../helpers/onnx-compare.js';
+import { weights, type GraphSpec, type NodeSpec } from '../helpers/onnx-builder.js';
+import { checkGraph, convNode, convWeights as convWeightsOf } from '../helpers/onnx-graph-check.js';
 import { prng } from '../helpers/random.js';
 
-const TOLERANCE = 1e-4;
-const FRAMES = 6;
 const random = prng(4);
-
-async function check(t: Test, label: string, spec: GraphSpec, expectLayers?: number): Promise<void> {
-  const hasRrmLayer = spec.nodes.some((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.op));
-  const [, channels, height, width] = spec.input.dims as [number, number, number, number];
-  const maps = changingMaps(random, height, width, channels, FRAMES);
-  const { worst, outputs } = await compareWithRuntime(buildModel(spec), maps);
-  for (const name of spec.outputs) t.ok(worst[name]! <= TOLERANCE, `${label}: output '${name}' within ${TOLERANCE} of onnxruntime (worst ${worst[name]!.toExponential(2)})`);
-  if (expectLayers !== undefined) {
-    const kinds = outputs[1]!.stats.map((s) => s.kind);
-    t.equal(kinds.length, expectLayers, `${label}: ${expectLayers} layers after folding and fusion (${kinds.join(', ')})`);
-  }
-  if (hasRrmLayer) t.ok(outputs.slice(1).every((o) => o.stats.some((s) => !s.dense)), `${label}: frames after the first use the delta path`);
-}
-
-const convNode = (name: string, input: string, output: string, attributes: NodeSpec['attributes'] = {}, bias = true): NodeSpec => ({
-  op: 'Conv', name, inputs: [input, `${name}.w`, ...(bias ? [`${name}.b`] : [])], outputs: [output], attributes,
-});
-const convWeights = (name: string, out: number, inPerGroup: number, k: number, bias = true) => ({
-  [`${name}.w`]: weights(random, [out, inPerGroup, k, k]),
-  ...(bias ? { [`${name}.b`]: weights(random, [out]) } : {}),
-});
+const check = (t: Test, label: string, spec: GraphSpec, expectLayers?: number) => checkGraph(t, random, label, spec, expectLayers === undefined ? {} : { expectLayers });
+const convWeights = (name: string, out: number, inPerGroup: number, k: number, bias = true) => convWeightsOf(random, name, out, inPerGroup, k, bias);
 
 t.test('Conv attributes: auto_pad kinds, asymmetric pads, strides, dilations, groups, depthwise, no bias', async (t) => {
   const cases: [string, NodeSpec['attributes'], number, number, boolean][] = [

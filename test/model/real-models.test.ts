@@ -7,8 +7,8 @@
 import { firstValueFrom, from, toArray } from 'rxjs';
 import t, { type Test } from 'tap';
 import type { KernelBackend } from '../../src/kernels/backend.js';
+import { defaultBackend } from '../../src/kernels/default-backend.js';
 import { jsBackend } from '../../src/kernels/js/js-backend.js';
-import { wasmBackend, wasmKernelStatus } from '../../src/kernels/wasm/wasm-backend.js';
 import { compareFaceScores, decodeUltraFace, faceScores, iou, loadOnnx, type ModelOutput, type OnnxModel } from '../../src/model/index.js';
 import type { PreprocessOptions } from '../../src/model/preprocess.js';
 import type { FeatureMap, Frame } from '../../src/types.js';
@@ -18,9 +18,10 @@ import { modelPath, needsSharedData, readFrames, videoPath } from '../helpers/on
 const FRAMES = 100;
 const TOLERANCE = 1e-4;
 const VIDEO = videoPath('one-by-one-person-detection.mp4');
-// The plain-JS backend by default (the reference backend; the wasm one has its own equivalence
-// tests). RRM_MODEL_TEST_BACKEND=wasm runs these tests on the wasm kernels instead (about 5x faster).
-const backend: KernelBackend = process.env.RRM_MODEL_TEST_BACKEND === 'wasm' && wasmKernelStatus().available ? wasmBackend : jsBackend;
+// The backend a user gets (native, else wasm): these tests are about whole models on real frames;
+// each backend's kernels are checked against the naive reference in test/kernels. The plain-JS
+// backend (RRM_MODEL_TEST_BACKEND=js) takes about ten times as long.
+const backend: KernelBackend = process.env.RRM_MODEL_TEST_BACKEND === 'js' ? jsBackend : defaultBackend();
 
 const run = (model: OnnxModel, maps: readonly FeatureMap[], options: Parameters<OnnxModel['operator']>[0]): Promise<ModelOutput[]> =>
   firstValueFrom(from(maps).pipe(model.operator(options), toArray()));
@@ -92,8 +93,8 @@ const skip = needsSharedData(VIDEO, videoPath('face-demographics-walking.gif'), 
 t.test('mnist.onnx on 100 gray 28x28 frames, τ = 0', { skip }, async (t) => {
   const frames = await readFrames(VIDEO, FRAMES, { width: 28, height: 28, pixelFormat: 'gray' });
   const { model, maps, reference } = await prepare('mnist.onnx', frames, {});
-  checkExact(t, 'mnist (JS backend)', await run(model, maps, {}), reference);
-  checkExact(t, 'mnist, relative thresholds (JS backend)', await run(model, maps, { thresholdMode: 'relative' }), reference);
+  checkExact(t, `mnist (${backend.name} backend)`, await run(model, maps, { backend }), reference);
+  checkExact(t, `mnist, relative thresholds (${backend.name} backend)`, await run(model, maps, { backend, thresholdMode: 'relative' }), reference);
 });
 
 t.test('UltraFace on 100 real 320x240 frames', { skip }, async (t) => {

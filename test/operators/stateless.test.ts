@@ -1,6 +1,6 @@
 // Activations, pooling, reshapes, branches and toTensor against dense naive computations, over
 // streams whose change hints (`changes`) let the operators recompute only part of each map.
-import { from, map, type Observable } from 'rxjs';
+import { from, map, tap, type Observable } from 'rxjs';
 import t from 'tap';
 import { activation, avgPool, concat, flatten, globalAvgPool, keyframes, maxPool, relu, residual, rrmConv, softmax, toTensor } from '../../src/index.js';
 import { activate } from '../../src/kernels/activation.js';
@@ -180,4 +180,24 @@ t.test('toTensor: an identical frame gives the same map again with an empty chan
   const spec: ConvSpec = { weight: randomArray(random, 2 * 3 * 9), shape: [2, 3, 3, 3], padding: 1 };
   const out = await collect(from(repeated).pipe(centred(), rrmConv(spec)));
   out.forEach((m, i) => t.ok(relativeError(m.data, referenceConv(spec, { data: asFloat(repeated[i]!), height: H, width: W, channels: C }).data) < 1e-5, `frame ${i}`));
+});
+
+t.test('globalAvgPool over a stream: updated from the change hints, each mean equals the whole map\'s, through keyframes and a broken hint', async (t) => {
+  const keyed = frames.map((f, i) => (i === 10 ? { ...f, keyframe: true } : f));
+  // A conv first, so the pool reads a map whose hint names its touched pixels; one item loses its hint.
+  const conv = rrmConv({ weight: randomArray(random, 4 * C * 9), shape: [4, C, 3, 3], padding: 1, activation: 'relu' });
+  const seen: FeatureMap[] = [];
+  const pooled = await collect(from(keyed).pipe(centred(), conv, map((m) => (m.index === 16 ? { ...m, changes: undefined } : m)), tap((m) => seen.push(m)), globalAvgPool()));
+  t.equal(pooled.length, keyed.length);
+  pooled.forEach((out, k) => {
+    const input = seen[k]!;
+    const pixels = input.height * input.width;
+    for (let c = 0; c < 4; c++) {
+      let sum = 0;
+      for (let p = 0; p < pixels; p++) sum += input.data[p * 4 + c]!;
+      if (Math.abs(out.data[c]! - sum / pixels) > 1e-6) t.fail(`frame ${k}, channel ${c}: ${out.data[c]} against ${sum / pixels}`);
+    }
+  });
+  const dense = pooled.map((out) => out.stats.at(-1)!.dense);
+  t.same(dense.flatMap((d, k) => (d ? [k] : [])), [0, 10, 16], 'whole sums on the first item, the keyframe and the item without a hint; hinted updates elsewhere');
 });

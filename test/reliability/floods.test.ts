@@ -45,8 +45,14 @@ function writeWhenReady(socket: Socket, bytes: Uint8Array): Promise<void> {
   return new Promise((resolve) => {
     if (socket.destroyed) return resolve();
     if (socket.write(bytes)) return resolve();
-    socket.once('drain', () => resolve());
-    socket.once('close', () => resolve());
+    // Whichever comes first removes the other, so a long flood adds no listeners.
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
   });
 }
 

@@ -65,13 +65,17 @@ t.test('mono (Cmono) and full-range files', async (t) => {
   t.match(readFileSync(mono, 'latin1').slice(0, 60), /Cmono/);
   const frames = await lastValueFrom(fromY4M(mono).pipe(toArray()));
   t.equal(frames[0]!.channels, 3, 'mono expands to RGB on request');
-  // Limited-range luma expanded to full range, grey in every channel. Computed here from the file's
-  // luma bytes, not by ffmpeg: its static 4.1 build reads Cmono as full range, 5.1 as limited.
-  const lumaBytes = readFileSync(mono).subarray(readFileSync(mono).indexOf('FRAME\n') + 6).subarray(0, 66 * 50);
-  const expanded = Uint8Array.from(lumaBytes, (y) => Math.min(255, Math.max(0, Math.round(((y - 16) * 255) / 219))));
+  // Grey in every channel: the file's luma bytes, expanded from limited range ((Y − 16) · 255/219)
+  // unless the header says XCOLORRANGE=FULL. Computed here from the file, not by ffmpeg: the static
+  // 4.1 build writes limited-range Cmono and reads it as full range; Debian's 5.1 writes it full range.
+  const bytes = readFileSync(mono);
+  const header = bytes.subarray(0, bytes.indexOf('\n')).toString('latin1');
+  const lumaBytes = bytes.subarray(bytes.indexOf('FRAME\n') + 6).subarray(0, 66 * 50);
+  const fullRange = header.includes('XCOLORRANGE=FULL');
+  const expanded = Uint8Array.from(lumaBytes, (y) => (fullRange ? y : Math.min(255, Math.max(0, Math.round(((y - 16) * 255) / 219)))));
   const firstFrame = frames[0]!.data;
   const worst = Math.max(...expanded.map((y, p) => Math.max(...[0, 1, 2].map((c) => Math.abs(firstFrame[p * 3 + c]! - y)))));
-  t.ok(worst <= 1, `mono: max difference ${worst} from (Y − 16) · 255/219`);
+  t.ok(worst <= 1, `mono (${fullRange ? 'full' : 'limited'} range): max difference ${worst} from the file's luma`);
   const full = y4m('full', 'yuvj444p');
   t.match(readFileSync(full, 'latin1').slice(0, 80), /XCOLORRANGE=FULL/);
   const fullFrames = await lastValueFrom(fromY4M(full).pipe(toArray()));

@@ -4,7 +4,7 @@ import { lastValueFrom, of } from 'rxjs';
 import { readGraph } from '../../model/graph.js';
 import { modelFromBytes } from '../../model/model.js';
 import { decodeModel } from '../../model/onnx-proto.js';
-import { SUPPORTED_OPERATORS } from '../../model/operators.js';
+import { SUPPORTED_OPERATORS } from '../../model/op-table.js';
 import type { FeatureMap } from '../../types.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';

@@ -29,7 +29,7 @@ ${INPUT_USAGE}
   --json out.json                          per-frame records: layer stats, keyframes, detections (docs/run-json.md)
   --trace                                  with --json: the input pixels --layer integrated, per frame
   --plot activity.png                      heat map of active pixels per layer and frame, multiply-adds per frame
-  --overlay out.mp4                        the input with --layer's integrated pixels in red and detected faces boxed
+  --overlay out.mp4                        the input with --layer's integrated pixels in red and detections boxed
   --layer NAME                             the layer of --overlay and --trace (default: the first conv)
   --verbose                                stack traces on errors`;
 
@@ -187,7 +187,7 @@ export async function runCommand(args: string[]): Promise<void> {
     await writeFile(String(values.json), JSON.stringify(document));
     console.log(`per-frame records: ${values.json}`);
   }
-  if (overlay) console.log(`overlay video: ${values.overlay} (layer ${shownLayer}${decoder ? ', detected faces boxed' : ''})`);
+  if (overlay) console.log(`overlay video: ${values.overlay} (layer ${shownLayer}${decoder ? `, ${decoder.name} detections boxed` : ''})`);
   if (values.plot) {
     await writeActivityPlot(String(values.plot), records, { title: `rx-rrm: ${modelPath} on ${input.description}` });
     console.log(`activity plot: ${values.plot}`);

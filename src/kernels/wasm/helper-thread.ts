@@ -6,8 +6,9 @@
  * (Atomics.notify/wait), not messages: a dense conv takes milliseconds, a message round trip would
  * cost a noticeable part of that. Until the worker has started, callers simply run every row themselves.
  */
-import { Worker } from 'node:worker_threads';
 import type { WasmRuntime } from './kernel-module.js';
+import { platform } from './node-platform.js';
+import type { HelperWorkerHandle } from './platform.js';
 
 /** Slots of the control array. */
 const enum Slot {
@@ -34,11 +35,10 @@ export enum HelperJob {
 /** A worker that does not answer within this time is considered dead (it never should). */
 const TIMEOUT_MS = 10_000;
 
-// Plain JavaScript run by the worker (CommonJS, `eval: true`): no file to find from src/ or dist/.
-// No top-level name may be `module` or `exports`: Deno's eval worker declares them already.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module: kernelModule, memory, control } = workerData;
+// Plain JavaScript run by the worker, with `kernelModule`, `memory` and `control` in scope (the
+// platform wraps it in what receives them). No top-level name may be `module` or `exports`: Deno's
+// eval worker declares them already.
+const WORKER_LOOP = `
 const kernels = new WebAssembly.Instance(kernelModule, { env: { memory } }).exports;
 Atomics.store(control, ${Slot.Ready}, 1);
 let seen = 0;
@@ -59,25 +59,20 @@ for (;;) {
 
 export class HelperThread {
   private readonly control = new Int32Array(new SharedArrayBuffer(Slot.Count * 4));
-  private readonly worker: Worker | undefined;
+  private readonly worker: HelperWorkerHandle | undefined;
   private jobs = 0;
   private failure: Error | undefined;
 
   constructor(private readonly runtime: WasmRuntime) {
     try {
-      this.worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module: runtime.module, memory: runtime.memory, control: this.control },
-      });
+      this.worker = platform.startHelperWorker(WORKER_LOOP, { module: runtime.module, memory: runtime.memory, control: this.control });
     } catch (error) {
-      // A runtime without worker_threads (or without eval workers): every conv stays on one thread.
+      // A runtime without workers (or without eval workers): every conv stays on one thread.
       this.worker = undefined;
       this.failure = error as Error;
       return;
     }
-    // The worker blocks in Atomics.wait forever; it must not keep the process alive.
-    this.worker.unref();
-    this.worker.on('error', (error) => {
+    this.worker.onError((error) => {
       this.failure = error;
     });
   }
@@ -122,14 +117,14 @@ export class HelperThread {
     runJob(this.runtime, kind, header, 0, split, ownScratch);
     const started = Date.now();
     for (let done = Atomics.load(c, Slot.Done); done !== job; done = Atomics.load(c, Slot.Done)) {
-      Atomics.wait(c, Slot.Done, done, 100);
+      platform.waitWhileEqual(c, Slot.Done, done, 100);
       if (this.failure) throw new Error(`wasm helper thread failed: ${this.failure.message}`);
       if (Date.now() - started > TIMEOUT_MS) throw new Error('wasm helper thread did not answer');
     }
   }
 }
 
-/** A job's range on the calling thread (the worker's twin is in `WORKER_SOURCE`). */
+/** A job's range on the calling thread (the worker's twin is in `WORKER_LOOP`). */
 export function runJob(runtime: WasmRuntime, kind: HelperJob, header: number, start: number, end: number, scratch: number): void {
   const { kernels } = runtime;
   switch (kind) {

@@ -1,15 +1,14 @@
 /**
- * Finds, compiles and instantiates the AssemblyScript kernels (`build/wasm/*.wasm`, built by
- * `scripts/build-wasm.mjs`) once per process, instruction set and memory kind, each with its own
- * memory, allocator and weight store shared by all engines of that runtime. One-thread engines use
- * an unshared memory: V8 copies into shared memory about 3x slower, and every frame copies its input
- * in. Engines with a helper thread use the shared-memory build.
+ * Instantiates the AssemblyScript kernels (`build/wasm/*.wasm`, built by `scripts/build-wasm.mjs`;
+ * compiled by the host `platform`: read from disk on Node, fetched ahead in a browser) once per
+ * process, instruction set and memory kind, each with its own memory, allocator and weight store
+ * shared by all engines of that runtime. One-thread engines use an unshared memory: V8 copies into
+ * shared memory about 3x slower, and every frame copies its input in. Engines with a helper thread use the shared-memory build.
  * Compiling the module is the feature test: an engine without WebAssembly SIMD (or relaxed SIMD)
  * rejects it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { WasmAllocator } from './allocator.js';
+import { platform } from './node-platform.js';
 
 /** The module's exports (see `assembly/index.ts`). Pointers are byte addresses in `memory`. */
 export interface WasmKernelExports {
@@ -53,16 +52,11 @@ export type LoadResult = { runtime: WasmRuntime } | { error: string };
 /** The kernels use no static data; the first page stays unused so that address 0 is never handed out. */
 const HEAP_START = 65536;
 
-const FILES = {
+/** The file of each build of the kernels (a browser fetches them by these names). */
+export const KERNEL_FILES = {
   simd: { unshared: 'rrm.wasm', shared: 'rrm-shared.wasm' },
   'relaxed-simd': { unshared: 'rrm-relaxed.wasm', shared: 'rrm-relaxed-shared.wasm' },
 } as const;
-
-/** `<package>/build/wasm`, reached from `src/kernels/wasm` or `dist/kernels/wasm`; or a copy beside this file. */
-function findModule(file: string): string | undefined {
-  const candidates = [new URL(`../../../build/wasm/${file}`, import.meta.url), new URL(`./${file}`, import.meta.url)];
-  return candidates.map((url) => fileURLToPath(url)).find((path) => existsSync(path));
-}
 
 const loaded = new Map<string, LoadResult>();
 
@@ -82,14 +76,16 @@ export function loadWasmRuntime(instructionSet: InstructionSet = 'auto', shared 
   return result;
 }
 
+/** Forgets the runtimes that failed to load, so that the next request tries again (a browser after `loadWasmKernels`). */
+export function forgetFailedLoads(): void {
+  for (const [key, result] of loaded) if (!('runtime' in result)) loaded.delete(key);
+}
+
 function instantiate(instructionSet: Exclude<InstructionSet, 'auto'>, shared: boolean): LoadResult {
   if (typeof WebAssembly !== 'object') return { error: 'WebAssembly is not available' };
-  const file = FILES[instructionSet][shared ? 'shared' : 'unshared'];
-  const path = findModule(file);
-  if (!path) return { error: `${file} is not built (run \`npm run build:wasm\`)` };
-  const bytes = readFileSync(path);
-  if (!WebAssembly.validate(bytes)) return { error: `WebAssembly ${instructionSet === 'simd' ? 'SIMD' : 'relaxed SIMD'} is not supported by this engine` };
-  const module = new WebAssembly.Module(bytes);
+  const file = KERNEL_FILES[instructionSet][shared ? 'shared' : 'unshared'];
+  const module = platform.kernelModule(file, instructionSet === 'simd' ? 'SIMD' : 'relaxed SIMD');
+  if (!(module instanceof WebAssembly.Module)) return module;
   const memory = shared
     ? new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true })
     : new WebAssembly.Memory({ initial: 2, maximum: 65536 });

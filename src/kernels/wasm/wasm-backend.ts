@@ -10,7 +10,7 @@ import { createDeltaEngine } from '../delta-engine.js';
 import { loadWasmRuntime, type InstructionSet } from './kernel-module.js';
 import { WasmConvState } from './wasm-state.js';
 import { helperThread } from './helper-thread.js';
-import { availableParallelism } from 'node:os';
+import { platform } from './node-platform.js';
 
 /**
  * Measured by `bench/kernels.bench.ts` (random and blob-shaped active pixels, input copy and
@@ -50,7 +50,7 @@ export function wasmKernelStatus(
 
 export function createWasmBackend(options: WasmBackendOptions = {}): KernelBackend {
   let noticed = false;
-  const threads = options.threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : (options.threads ?? 1);
+  const threads = options.threads === 'auto' ? (platform.hardwareThreads() >= 2 ? 2 : 1) : (options.threads ?? 1);
   const runtime = () => {
     const loaded = loadWasmRuntime(options.instructionSet, threads === 2);
     return 'runtime' in loaded ? loaded.runtime : undefined;
