@@ -184,6 +184,8 @@ export class CameraRunner {
       [redisKeys.workerGroup, entryId, token, instance, settings.leaseMs, keyframe ? 1 : 0, settings.resultMaxLen, ...fields],
     );
     if (written === -1) throw new LeaseLost();
+    // Never expected (results are written in entry order); said loudly rather than lost quietly.
+    if (written === -2) return this.deadLetter(entryId, 'its result came after a later frame\'s result (written out of order), so Redis refused it');
     this.context.report({ type: 'result', camera, entryId, index, keyframe, written: written === 1, token });
   }
 

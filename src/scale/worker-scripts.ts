@@ -112,8 +112,12 @@ return { claimed, trimmed }
  * Writes a result under its input entry's ID and acknowledges the input, in one step, while the
  * token is the camera's latest. KEYS: frames, results, fence, lease, stats. ARGV: group, id, token,
  * instance, leaseMs, keyframe (0/1), maxLen, then the result's field/value pairs. A second write
- * of the same ID is refused by Redis (IDs must increase) and only acknowledges. Returns 1 (written),
- * 0 (written before) or -1 (fenced: not written, not acknowledged).
+ * of the same ID is refused by Redis (IDs must increase) and only acknowledges. Redis refuses a
+ * result below a later frame's the same way; that one is told apart (no result under its ID, and
+ * none trimmed from below the results kept) so that it is never taken for a copy and acknowledged
+ * without a result.
+ * Returns 1 (written), 0 (written before), -1 (fenced) or -2 (out of order); neither of the last
+ * two writes or acknowledges anything.
  */
 export const WRITE_RESULT = new RedisScript(
   'writeResult',
@@ -126,6 +130,14 @@ local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], ARGV[2], unpa
 local written = 1
 if type(added) == 'table' and added.err then
   if not string.find(added.err, 'equal or smaller', 1, true) then return added end
+  -- A copy is still there under this ID, or was trimmed: below every result kept, and some were.
+  if not redis.call('XRANGE', KEYS[2], ARGV[2], ARGV[2])[1] then
+    if redis.call('XREVRANGE', KEYS[2], ARGV[2], '-', 'COUNT', 1)[1] then return -2 end
+    local info = redis.call('XINFO', 'STREAM', KEYS[2])
+    local stream = {}
+    for i = 1, #info, 2 do stream[info[i]] = info[i + 1] end
+    if stream['entries-added'] <= stream['length'] then return -2 end
+  end
   written = 0
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

@@ -2,7 +2,7 @@
 // in order, equal bit for bit to a single-process run; a malformed entry is dead-lettered; a
 // stale fencing token cannot write; a graceful stop releases every camera.
 import { Redis } from 'ioredis';
-import { from, lastValueFrom, map, Subject, type Subscription } from 'rxjs';
+import { from, lastValueFrom, map, Subject, toArray, type Subscription } from 'rxjs';
 import t from 'tap';
 import { redisWorkers } from '../../src/scale/workers.js';
 import type { WorkerEvent } from '../../src/scale/worker-events.js';
@@ -97,6 +97,26 @@ t.test('fencing: a holder whose token is not the latest can neither write nor re
   t.equal(await redis.get(keys.lease), null);
 });
 
+t.test('a result below a later one is refused as out of order, not taken for a copy', { skip: REDIS_MISSING }, async (t) => {
+  const server = await startRedisServer(t);
+  const redis = new Redis(server.url);
+  t.teardown(() => redis.disconnect());
+  const camera = 'cam-o';
+  const published = await lastValueFrom(from(cameraFrames(0, 2)).pipe(toRedisStream(server.url, { camera }), toArray()));
+  await redis.xgroup('CREATE', redisKeys.frames(camera), redisKeys.workerGroup, '0');
+  await redis.xreadgroup('GROUP', redisKeys.workerGroup, 'a', 'COUNT', 2, 'STREAMS', redisKeys.frames(camera), '>');
+  const token = (await ACQUIRE.run(redis, [redisKeys.lease(camera), redisKeys.fence(camera)], ['a/1', 60_000])) as number;
+  const write = (id: string) =>
+    WRITE_RESULT.run(redis, [redisKeys.frames(camera), redisKeys.results(camera), redisKeys.fence(camera), redisKeys.lease(camera), redisKeys.stats(camera)], [redisKeys.workerGroup, id, token, 'a/1', 60_000, 0, 100, 'index', '0']);
+  const [first, second] = published.map((p) => p.entryId) as [string, string];
+  t.equal(await write(second), 1, 'the second frame\'s result is written');
+  t.equal(await write(first), -2, 'the first one\'s, after it, is refused as out of order');
+  t.same(await frameIdsPending(redis, camera), [first], 'and its input stays pending, not acknowledged');
+  t.equal(await write(second), 0, 'while a copy of the second is still a copy');
+  await redis.xtrim(redisKeys.results(camera), 'MAXLEN', 0);
+  t.equal(await write(second), 0, 'even once trimmed from the results');
+});
+
 t.test('rebalance: a worker joining or leaving gives a fair share within two lease periods', { skip: REDIS_MISSING }, async (t) => {
   const server = await startRedisServer(t);
   const cameras = Array.from({ length: 6 }, (_, n) => cameraName(n));
@@ -154,3 +174,9 @@ t.test('bad options throw at once, naming the option', async (t) => {
   t.throws(() => redisWorkers('redis://127.0.0.1:1', { workerId: 'w', pipeline: undefined as never }), /pipeline must be an operator/);
   t.throws(() => redisWorkers('tcp://x:1', { workerId: 'w', pipeline }), /protocol tcp: is not redis:/);
 });
+
+/** IDs of the entries of a camera's frames still pending in the workers' group. */
+async function frameIdsPending(redis: Redis, camera: string): Promise<string[]> {
+  const pending = (await redis.xpending(redisKeys.frames(camera), redisKeys.workerGroup, '-', '+', 100)) as [string, ...unknown[]][];
+  return pending.map(([id]) => id);
+}
