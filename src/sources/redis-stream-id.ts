@@ -19,13 +19,6 @@ export function formatStreamId(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
 }
 
-/** -1, 0 or 1 as `a` is before, equal to or after `b`. */
-export function compareStreamIds(a: string, b: string): number {
-  const x = parseStreamId(a);
-  const y = parseStreamId(b);
-  return x.ms !== y.ms ? Math.sign(x.ms - y.ms) : Math.sign(x.seq - y.seq);
-}
-
 /** The next ID after `last`: the current time when the clock has moved on, else `last`'s time with the next sequence number. */
 export function nextStreamId(last: StreamId | undefined, now: number): StreamId {
   if (!last || now > last.ms) return { ms: now, seq: 0 };
