@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import { checkRedisUrl, closeRedis, openRedis, type RedisConnectionOptions } from '../sources/redis-client.js';
-import { cameraOfFramesKey, checkCameraName, checkCameraPattern, redisKeys } from '../sources/redis-keys.js';
+import { checkCameraName, checkCameraPattern, redisKeys } from '../sources/redis-keys.js';
 import { DEFAULT_DEAD_MAX_LEN } from '../sources/redis-stream.js';
 import type { Frame } from '../types.js';
 import { CameraRunner, type RunnerSettings } from './camera-runner.js';
 import { byPreference, fairShare } from './fair-share.js';
 import type { ResultOptions, WorkerOutput } from './result-fields.js';
+import { scanCameras } from './status.js';
 import type { WorkerEvent } from './worker-events.js';
 import { ACQUIRE, HEARTBEAT, RELEASE, RENEW } from './worker-scripts.js';
 
@@ -142,7 +143,7 @@ class Worker {
   private async balance(): Promise<void> {
     const { leaseMs } = this.settings;
     const live = (await HEARTBEAT.run(this.control, [redisKeys.workers(this.pattern)], [this.instance, leaseMs])) as string[];
-    const cameras = await this.discoverCameras();
+    const cameras = await scanCameras(this.control, this.pattern);
     await this.renewLeases();
     if (this.stopped) return;
     const share = fairShare(cameras.length, live.length);
@@ -203,18 +204,6 @@ class Worker {
       this.runners.delete(runner.camera);
       this.report({ type: 'lost', camera: runner.camera, token: runner.token });
     });
-  }
-
-  /** The frame streams matching the pattern, sorted. */
-  private async discoverCameras(): Promise<string[]> {
-    const found = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.control.scan(cursor, 'MATCH', redisKeys.frames(this.pattern), 'COUNT', 1000, 'TYPE', 'stream');
-      cursor = next;
-      for (const key of keys) found.add(cameraOfFramesKey(key));
-    } while (cursor !== '0');
-    return [...found].sort();
   }
 }
 
