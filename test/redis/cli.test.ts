@@ -20,7 +20,7 @@ import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { prng } from '../helpers/random.js';
 import { freePort, REDIS_MISSING, startRedisServer } from '../helpers/redis-server.js';
 import { jsonLines, spawnTypescript } from '../helpers/ts-child.js';
-import { readResults, sameBits, waitFor } from './results.js';
+import { readResults, sameBits, waitFor } from '../helpers/redis/results.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rx-rrm-redis-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

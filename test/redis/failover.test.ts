@@ -10,9 +10,9 @@ import { Subject } from 'rxjs';
 import t from 'tap';
 import { redisKeys } from '../../src/sources/redis-keys.js';
 import { REDIS_MISSING, startRedisServer } from '../helpers/redis-server.js';
-import { cameraName } from './demo-pipeline.js';
-import { checkCamera, readResults, waitFor } from './results.js';
-import { publishCameras, WorkerPool } from './worker-pool.js';
+import { cameraName } from '../helpers/redis/demo-pipeline.js';
+import { checkCamera, readResults, waitFor } from '../helpers/redis/results.js';
+import { publishCameras, WorkerPool } from '../helpers/redis/worker-pool.js';
 
 const LEASE_MS = 2000;
 const TICK_MS = LEASE_MS / 4;

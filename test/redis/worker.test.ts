@@ -10,8 +10,8 @@ import { ACQUIRE, RELEASE, RENEW, WRITE_RESULT } from '../../src/scale/worker-sc
 import { redisKeys } from '../../src/sources/redis-keys.js';
 import { toRedisStream } from '../../src/sources/redis-stream.js';
 import { REDIS_MISSING, startRedisServer } from '../helpers/redis-server.js';
-import { cameraFrames, cameraName, demoPipeline } from './demo-pipeline.js';
-import { frameIds, readResults, referenceOutputs, sameBits, waitFor } from './results.js';
+import { cameraFrames, cameraName, demoPipeline } from '../helpers/redis/demo-pipeline.js';
+import { frameIds, readResults, referenceOutputs, sameBits, waitFor } from '../helpers/redis/results.js';
 
 const LEASE_MS = 1000;
 

@@ -3,10 +3,10 @@
  * same one) at τ = 0 on small generated scenes, one per simulated camera.
  */
 import { pipe, type OperatorFunction } from 'rxjs';
-import { demoNetwork } from '../../src/demo/network.js';
-import { sceneFrames } from '../../src/demo/scene.js';
-import { toTensor } from '../../src/operators/to-tensor.js';
-import type { FeatureMap, Frame } from '../../src/types.js';
+import { demoNetwork } from '../../../src/demo/network.js';
+import { sceneFrames } from '../../../src/demo/scene.js';
+import { toTensor } from '../../../src/operators/to-tensor.js';
+import type { FeatureMap, Frame } from '../../../src/types.js';
 
 export const CAMERA_WIDTH = 64;
 export const CAMERA_HEIGHT = 48;

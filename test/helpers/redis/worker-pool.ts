@@ -5,8 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { from, interval, lastValueFrom, map, mergeMap, take, takeUntil, Subject, tap } from 'rxjs';
-import { toRedisStream, type PublishedFrame } from '../../src/sources/redis-stream.js';
-import { jsonLines, spawnTypescript } from '../helpers/ts-child.js';
+import { toRedisStream, type PublishedFrame } from '../../../src/sources/redis-stream.js';
+import { jsonLines, spawnTypescript } from '../ts-child.js';
 import { cameraFrames, cameraName } from './demo-pipeline.js';
 import { waitFor } from './results.js';
 

@@ -1,10 +1,10 @@
 /** Reading what the workers wrote, and the single-process reference it must equal. */
 import { Redis } from 'ioredis';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { decodeResultEntry, type ResultEntry } from '../../src/scale/result-fields.js';
-import { redisKeys } from '../../src/sources/redis-keys.js';
-import type { PublishedFrame } from '../../src/sources/redis-stream.js';
-import type { FeatureMap, Frame } from '../../src/types.js';
+import { decodeResultEntry, type ResultEntry } from '../../../src/scale/result-fields.js';
+import { redisKeys } from '../../../src/sources/redis-keys.js';
+import type { PublishedFrame } from '../../../src/sources/redis-stream.js';
+import type { FeatureMap, Frame } from '../../../src/types.js';
 
 type Tap = Pick<import('tap').Test, 'same' | 'ok' | 'equal'>;
 import { demoPipeline } from './demo-pipeline.js';

@@ -4,7 +4,7 @@
  * "stop" on stdin stops it gracefully (then it exits); stdin closing (the test ended) exits at once.
  */
 import { Subject } from 'rxjs';
-import { redisWorkers } from '../../src/scale/workers.js';
+import { redisWorkers } from '../../../src/scale/workers.js';
 import { demoPipeline } from './demo-pipeline.js';
 
 const [url, workerId, leaseMs] = process.argv.slice(2);
