@@ -33,7 +33,7 @@ export const redisKeys = {
   lease: (camera: string) => `rrm:lease:${camera}`,
   /** The last fencing token handed out for the camera (INCR on every acquisition). */
   fence: (camera: string) => `rrm:fence:${camera}`,
-  /** Counters the camera's owners keep: frames, keyframes, dead, fps, owner. */
+  /** What the camera's owners count: `frames` (results written), `keyframes`, `dead`, and the `last` result's ID and time (`lastAt`, ms). */
   stats: (camera: string) => `rrm:stats:${camera}`,
   /**
    * Live workers of the pool serving a camera pattern: a sorted set of worker instances scored by

@@ -22,7 +22,7 @@ export const SERVE_USAGE = `rx-rrm serve --redis URL --model m.onnx [--threshold
   --worker-id ID                           this worker's name (default <host>-<pid>)
   --lease-ms N                             a camera moves this long after its worker stopped renewing (default 3000)
   --results detections|outputs|both        what each result holds (default: detections for models with a known
-                                           decoder, UltraFace-style, else the output tensors)
+                                           decoder, UltraFace- or YOLO-style, else the output tensors)
   --mean M --scale S --std D --channel-order rgb|bgr --stretch --backend native|wasm|js --threads 1|2|auto
   --verbose                                every result on stderr too`;
 
