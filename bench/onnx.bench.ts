@@ -38,6 +38,7 @@ import type { Frame } from '../src/types.js';
 import { readFrames } from '../test/helpers/onnx-video.js';
 import { modelPath, SHARED_DATA, videoPath } from '../test/helpers/shared-data.js';
 import { median, percentile, printTable } from './harness.js';
+import { nchwFloats } from './nchw.js';
 
 const MODEL = modelPath('ultraface-slim-320.onnx');
 const VIDEOS = videoPath('');
@@ -55,17 +56,9 @@ async function onnxruntimeSession(threads: number): Promise<ort.InferenceSession
   return ort.InferenceSession.create(MODEL, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 });
 }
 
-/** RGB bytes to the model's NCHW input, (x − 127) / 128: what a user writes before `session.run`. */
+/** What a user hands `session.run`: see nchw.ts. */
 function nchwInput(frame: Frame): ort.Tensor {
-  const pixels = frame.width * frame.height;
-  const data = new Float32Array(3 * pixels);
-  const bytes = frame.data;
-  for (let p = 0; p < pixels; p++) {
-    data[p] = (bytes[3 * p]! - 127) / 128;
-    data[pixels + p] = (bytes[3 * p + 1]! - 127) / 128;
-    data[2 * pixels + p] = (bytes[3 * p + 2]! - 127) / 128;
-  }
-  return new ort.Tensor('float32', data, [1, 3, frame.height, frame.width]);
+  return new ort.Tensor('float32', nchwFloats(frame), [1, 3, frame.height, frame.width]);
 }
 
 interface Pass {

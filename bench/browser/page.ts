@@ -10,6 +10,7 @@ import {
   detectionAgreement, knownDecoder, loadOnnx, loadWasmKernels,
   type DetectionDecoder, type Frame, type FrameDetectionComparison, type KernelBackend, type ModelOutput, type ModelPipelineOptions, type OnnxModel, type ThresholdMode,
 } from 'rx-rrm/browser';
+import { nchwFloats } from '../nchw.js';
 
 const MODEL_URL = '/data/models/ultraface-slim-320.onnx';
 const PREPROCESS = { mean: 127, scale: 1 / 128 };
@@ -50,17 +51,9 @@ async function loadFrames(url: string): Promise<Frame[]> {
   return Array.from({ length: bytes.length / size }, (_, index) => ({ data: bytes.subarray(index * size, (index + 1) * size), width: WIDTH, height: HEIGHT, channels: 3 as const, index, timestamp: index * 40 }));
 }
 
-/** RGB bytes to the model's NCHW input, (x − 127) / 128: what a user writes before `session.run`. */
+/** What a user hands `session.run`: see nchw.ts. */
 function nchwInput(frame: Frame): ort.Tensor {
-  const pixels = frame.width * frame.height;
-  const data = new Float32Array(3 * pixels);
-  const bytes = frame.data;
-  for (let p = 0; p < pixels; p++) {
-    data[p] = (bytes[3 * p]! - 127) / 128;
-    data[pixels + p] = (bytes[3 * p + 1]! - 127) / 128;
-    data[2 * pixels + p] = (bytes[3 * p + 2]! - 127) / 128;
-  }
-  return new ort.Tensor('float32', data, [1, 3, frame.height, frame.width]);
+  return new ort.Tensor('float32', nchwFloats(frame), [1, 3, frame.height, frame.width]);
 }
 
 interface Pass {

@@ -16,11 +16,46 @@ export function convertFrame(data: Uint8Array, previous: Uint8Array | null, outp
   return convertFrameInJs(data, previous, output, tables, channels, changed);
 }
 
-/** The JavaScript version, and the reference the native one is tested against. */
+/**
+ * The JavaScript version (the browser's, and Node's without the addon). On a static camera most
+ * bytes are unchanged: it compares whole 32-bit words (a group of pixels filling whole words: 4
+ * RGB pixels are 3 words) and looks at single pixels only inside a group that differs.
+ */
 export function convertFrameInJs(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number {
   const pixels = data.length / channels;
+  if (previous === null) return convertPixels(data, null, output, tables, channels, changed, 0, pixels, 0);
+  const aligned = data.byteOffset % 4 === 0 && previous.byteOffset % 4 === 0;
+  const groupPixels = 4 / greatestCommonDivisor(channels, 4);
+  const groupWords = (groupPixels * channels) / 4;
+  const groups = aligned ? Math.floor(pixels / groupPixels) : 0;
+  const now = aligned ? new Uint32Array(data.buffer, data.byteOffset, groups * groupWords) : NO_WORDS;
+  const before = aligned ? new Uint32Array(previous.buffer, previous.byteOffset, groups * groupWords) : NO_WORDS;
   let count = 0;
-  for (let p = 0; p < pixels; p++) {
+  for (let group = 0, word = 0; group < groups; group++, word += groupWords) {
+    let same = now[word] === before[word];
+    for (let k = 1; k < groupWords; k++) same &&= now[word + k] === before[word + k];
+    if (!same) count = convertPixels(data, previous, output, tables, channels, changed, group * groupPixels, (group + 1) * groupPixels, count);
+  }
+  return convertPixels(data, previous, output, tables, channels, changed, groups * groupPixels, pixels, count);
+}
+
+const NO_WORDS = new Uint32Array(0);
+
+/** Pixels `from..to` one by one; `count` were listed before them; returns the new count. */
+function convertPixels(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null, from: number, to: number, count: number): number {
+  if (channels === 3 && previous !== null) {
+    // RGB, the common case, unrolled (twice as fast as the loops over channels below).
+    for (let p = from, i = 3 * from; p < to; p++, i += 3) {
+      if (((data[i]! ^ previous[i]!) | (data[i + 1]! ^ previous[i + 1]!) | (data[i + 2]! ^ previous[i + 2]!)) === 0) continue;
+      output[i] = tables[data[i]!]!;
+      output[i + 1] = tables[256 + data[i + 1]!]!;
+      output[i + 2] = tables[512 + data[i + 2]!]!;
+      if (changed) changed[count] = p;
+      count++;
+    }
+    return count;
+  }
+  for (let p = from; p < to; p++) {
     const i = p * channels;
     let differs = previous === null;
     for (let c = 0; c < channels && !differs; c++) differs = data[i + c] !== previous![i + c];
@@ -30,4 +65,8 @@ export function convertFrameInJs(data: Uint8Array, previous: Uint8Array | null, 
     count++;
   }
   return count;
+}
+
+function greatestCommonDivisor(a: number, b: number): number {
+  return b === 0 ? a : greatestCommonDivisor(b, a % b);
 }

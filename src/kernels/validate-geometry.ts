@@ -9,6 +9,7 @@
  * and turn them into `RrmInputError`s, the ONNX importer into `ModelImportError`s naming the node.
  */
 import type { ConvGeometry, WindowGeometry } from './geometry.js';
+import type { PoolShape } from './pool.js';
 
 /** 2^26 values (256 MiB of float32) per buffer unless an option says otherwise. */
 export const DEFAULT_MAX_TENSOR_ELEMENTS = 1 << 26;
@@ -66,13 +67,7 @@ export function validateConvGeometry(g: ConvGeometry, limits: GeometryLimits = {
 }
 
 /** What a pooling window over one map needs: the same integers, and a window that sees the map. */
-export interface PoolWindowGeometry {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly dilation: readonly [number, number];
+export interface PoolWindowGeometry extends PoolShape {
   readonly window: WindowGeometry;
 }
 

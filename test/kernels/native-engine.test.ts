@@ -5,7 +5,6 @@ import type { ConvGeometry } from '../../src/kernels/geometry.js';
 import { loadNativeAddon } from '../../src/kernels/native/native-addon.js';
 import { createNativeBackend, nativeKernelStatus } from '../../src/kernels/native/native-backend.js';
 import { geometryFields } from '../../src/kernels/native/native-state.js';
-import { convertFrame, convertFrameInJs } from '../../src/kernels/frame-to-tensor.js';
 import { maxAbsDiff, perturbPixels } from '../helpers/maps.js';
 import { prng, randomArray } from '../helpers/random.js';
 import { convReference } from '../helpers/reference/conv.js';
@@ -95,28 +94,3 @@ if (!status.available) {
   });
 }
 
-t.test('frame conversion: the native kernel converts and lists exactly the changed pixels the JavaScript reference does', { skip: status.available ? false : 'native kernels not available' }, async (t) => {
-  const random = prng(41);
-  for (const channels of [1, 3, 4]) {
-    for (const [width, height] of [[1, 1], [7, 5], [33, 17], [320, 4]] as const) {
-      const pixels = width * height;
-      const tables = randomArray(random, 256 * channels);
-      const previous = Uint8Array.from({ length: pixels * channels }, () => Math.floor(random() * 256));
-      for (const fraction of [0, 0.01, 0.3, 1]) {
-        const data = previous.slice();
-        for (let p = 0; p < pixels; p++) if (random() < fraction) data[p * channels + Math.floor(random() * channels)] ^= 1 + Math.floor(random() * 255);
-        const results = [convertFrame, convertFrameInJs].map((convert) => {
-          const output = new Float32Array(pixels * channels);
-          convert(previous, null, output, tables, channels, null);
-          const changed = new Int32Array(pixels);
-          const count = convert(data, previous, output, tables, channels, changed);
-          return { output, changed: Array.from(changed.subarray(0, count)) };
-        });
-        const expected = Float32Array.from(data, (byte, i) => tables[(i % channels) * 256 + byte]!);
-        const label = `${channels} channels, ${width}x${height}, ${fraction * 100}% changed`;
-        t.same(results[0]!.changed, results[1]!.changed, `${label}: changed pixels`);
-        t.same(Array.from(results[0]!.output), Array.from(expected), `${label}: values`);
-      }
-    }
-  }
-});

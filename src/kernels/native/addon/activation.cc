@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "isa.h"
+#include "prefetch.h"
 
 namespace rrm {
 namespace RRM_ISA {
@@ -21,7 +22,14 @@ double hardSwish(double x) { return x <= -3 ? 0.0 : x >= 3 ? x : (x * (x + 3.0))
  */
 template <typename VectorOp, typename ScalarOp>
 inline void applyEach(const float* from, float* to, const int32_t* pixels, int32_t spans, int64_t count, VectorOp vectorOp, ScalarOp scalarOp) {
+  // Touched pixels are scattered over maps larger than the caches (see prefetch.h).
+  constexpr int32_t kAhead = 8;
+  const int64_t bytes = count * static_cast<int64_t>(sizeof(float));
   for (int32_t k = 0; k < spans; k++) {
+    if (pixels && k + kAhead < spans) {
+      prefetchBytes(from + static_cast<int64_t>(pixels[k + kAhead]) * count, bytes);
+      prefetchBytes<true>(to + static_cast<int64_t>(pixels[k + kAhead]) * count, bytes);
+    }
     const int64_t start = pixels ? static_cast<int64_t>(pixels[k]) * count : 0;
     const float* x = from + start;
     float* y = to + start;

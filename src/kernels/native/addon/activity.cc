@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "isa.h"
+#include "prefetch.h"
 
 namespace rrm {
 namespace RRM_ISA {
@@ -132,14 +133,10 @@ void detectCandidates(Engine& e, const float* input, Vec limit, const int32_t* c
   // Candidates are scattered over maps larger than the caches: fetch a few ahead, so that their
   // cache misses overlap instead of stalling one after another.
   constexpr int32_t kAhead = 16;
-  const int32_t pixelBytes = channels * static_cast<int32_t>(sizeof(float));
+  const int64_t pixelBytes = channels * static_cast<int64_t>(sizeof(float));
   const auto prefetch = [&](int32_t k) {
-    const char* now = reinterpret_cast<const char*>(input + static_cast<int64_t>(candidates[k]) * channels);
-    const char* kept = reinterpret_cast<const char*>(e.integrated + keptOffset(candidates[k]));
-    for (int32_t b = 0; b < pixelBytes; b += 64) {
-      __builtin_prefetch(now + b);
-      __builtin_prefetch(kept + b);
-    }
+    prefetchBytes(input + static_cast<int64_t>(candidates[k]) * channels, pixelBytes);
+    prefetchBytes<true>(e.integrated + keptOffset(candidates[k]), pixelBytes);
   };
   for (int32_t k = from; k < std::min(to, from + kAhead); k++) prefetch(k);
   for (int32_t k = from; k < to; k++) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "activations.h"
+#include "prefetch.h"
 #include "tile.h"
 
 namespace rrm {
@@ -98,8 +99,15 @@ void scatterPairs(Engine& e, Workspace& ws, const int32_t* pairs, int32_t n, int
   const float* rows[MR];
   float* outs[MR];
   float* activated[MR];
+  const int64_t pixelBytes = g.outChannels * static_cast<int64_t>(sizeof(float));
   for (int32_t q = 0; q < n; q += MR) {
     const int32_t count = std::min<int32_t>(MR, n - q);
+    // The next tile's output pixels are scattered over P and f(P): fetch them during this one (prefetch.h).
+    for (int32_t i = q + MR; i < std::min(n, q + 2 * MR); i++) {
+      const int64_t offset = static_cast<int64_t>(pairs[2 * i + 1]) * g.outChannels;
+      prefetchBytes<true>(e.projection + offset, pixelBytes);
+      if constexpr (Act::kStoresOutput) prefetchBytes<true>(e.output + offset, pixelBytes);
+    }
     for (int32_t group = 0; group < g.groups; group++) {
       for (int i = 0; i < MR; i++) {
         rows[i] = i < count ? e.deltas + static_cast<int64_t>(pairs[2 * (q + i)]) * g.inChannels + group * e.inPerGroup : e.zeroRow;

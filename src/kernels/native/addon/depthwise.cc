@@ -4,6 +4,7 @@
 
 #include "activations.h"
 #include "isa.h"
+#include "prefetch.h"
 
 namespace rrm {
 namespace RRM_ISA {
@@ -107,10 +108,23 @@ void recomputeDepthwise(Engine& e, Workspace& ws) {
 }
 
 int64_t scatterDepthwise(Engine& e, Workspace& ws, int32_t activeCount) {
-  const int32_t channels = e.g.inChannels;
+  const Geometry& g = e.g;
+  const int32_t channels = g.inChannels;
   const float* weights = e.weights->depthwise;
+  // P of the pixels a few active pixels ahead is fetched while this one is updated (prefetch.h).
+  constexpr int32_t kAhead = 4;
+  const bool undilated = g.dilationH == 1 && g.dilationW == 1;
+  const int64_t pixelBytes = channels * static_cast<int64_t>(sizeof(float));
   int64_t taps = 0;
   for (int32_t k = 0; k < activeCount; k++) {
+    if (undilated && k + kAhead < activeCount) {
+      const ReachRectangle r = reachRectangle(e, e.activePixels[k + kAhead], ws.rowStart, ws.rowEnd);
+      for (int32_t oy = r.oyFirst; oy <= r.oyLast; oy++) {
+        if (r.oxFirst <= r.oxLast) {
+          prefetchBytes<true>(e.projection + (static_cast<int64_t>(oy) * g.outWidth + r.oxFirst) * channels, (r.oxLast - r.oxFirst + 1) * pixelBytes);
+        }
+      }
+    }
     const int32_t reached = collectReach(e, ws, e.activePixels[k]);
     taps += reached;
     const float* delta = e.deltas + static_cast<int64_t>(k) * channels;

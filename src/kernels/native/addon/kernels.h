@@ -49,6 +49,12 @@ namespace portable { const KernelTable* kernelTable(); }
 int32_t collectReach(Engine& e, Workspace& ws, int32_t pixel);
 /** (active index, output pixel) pairs of the active pixels that tap (ky, kx) carries to the workspace's rows, in `ws.tapList`. */
 int32_t listTapReach(Engine& e, Workspace& ws, int32_t activeCount, int32_t ky, int32_t kx);
+/** The output pixels an input pixel reaches without dilation: rows `oyFirst..oyLast`, columns `oxFirst..oxLast` (empty when first > last). */
+struct ReachRectangle {
+  int32_t oyFirst, oyLast, oxFirst, oxLast;
+};
+/** The rectangle of output pixels whose window covers input `pixel` (undilated kernels only), clipped to rows `rowStart..rowEnd`. */
+ReachRectangle reachRectangle(const Engine& e, int32_t pixel, int32_t rowStart, int32_t rowEnd);
 /** Adds every output pixel of the workspace's rows the active pixels reach to its touched list; returns its count. */
 int32_t markTouched(Engine& e, Workspace& ws, int32_t activeCount);
 /** Empties the touched list, clearing only the marks that were set. */

@@ -81,22 +81,12 @@ int32_t markTouched(Engine& e, Workspace& ws, int32_t activeCount) {
     return ws.touchedCount;
   }
   // Undilated: an input pixel reaches the rectangle of output pixels whose window covers it, so the
-  // touched set needs no (pixel, tap) pairs: two row and two column bounds per pixel.
+  // touched set needs no (pixel, tap) pairs.
   int32_t touchedCount = ws.touchedCount;
-  const auto firstOut = [](int32_t position, int32_t kernel, int32_t stride) {
-    const int32_t lowest = position - kernel + 1;  // the window starting here still covers `position`
-    return lowest <= 0 ? 0 : (lowest + stride - 1) / stride;
-  };
   for (int32_t k = 0; k < activeCount; k++) {
-    const int32_t pixel = e.activePixels[k];
-    const int32_t iy = pixel / g.inWidth + g.padTop;
-    const int32_t ix = pixel - (pixel / g.inWidth) * g.inWidth + g.padLeft;
-    const int32_t oyFirst = std::max(firstOut(iy, g.kernelHeight, g.strideH), ws.rowStart);
-    const int32_t oyLast = std::min(divideByStride(iy, g.strideH), std::min(g.outHeight, ws.rowEnd) - 1);
-    const int32_t oxFirst = firstOut(ix, g.kernelWidth, g.strideW);
-    const int32_t oxLast = std::min(divideByStride(ix, g.strideW), g.outWidth - 1);
-    for (int32_t oy = oyFirst; oy <= oyLast; oy++) {
-      for (int32_t ox = oxFirst; ox <= oxLast; ox++) {
+    const ReachRectangle r = reachRectangle(e, e.activePixels[k], ws.rowStart, ws.rowEnd);
+    for (int32_t oy = r.oyFirst; oy <= r.oyLast; oy++) {
+      for (int32_t ox = r.oxFirst; ox <= r.oxLast; ox++) {
         const int32_t outPixel = oy * g.outWidth + ox;
         if (e.touchedMarks[outPixel]) continue;
         e.touchedMarks[outPixel] = 1;
@@ -106,6 +96,19 @@ int32_t markTouched(Engine& e, Workspace& ws, int32_t activeCount) {
   }
   ws.touchedCount = touchedCount;
   return touchedCount;
+}
+
+ReachRectangle reachRectangle(const Engine& e, int32_t pixel, int32_t rowStart, int32_t rowEnd) {
+  const Geometry& g = e.g;
+  const auto firstOut = [](int32_t position, int32_t kernel, int32_t stride) {
+    const int32_t lowest = position - kernel + 1;  // the window starting here still covers `position`
+    return lowest <= 0 ? 0 : (lowest + stride - 1) / stride;
+  };
+  const int32_t row = pixel / g.inWidth;
+  const int32_t iy = row + g.padTop;
+  const int32_t ix = pixel - row * g.inWidth + g.padLeft;
+  return {std::max(firstOut(iy, g.kernelHeight, g.strideH), rowStart), std::min(divideByStride(iy, g.strideH), std::min(g.outHeight, rowEnd) - 1),
+          firstOut(ix, g.kernelWidth, g.strideW), std::min(divideByStride(ix, g.strideW), g.outWidth - 1)};
 }
 
 void clearTouched(Engine& e) {
