@@ -21,6 +21,12 @@ function findRedisServer(): string | false {
 /** A tap `skip` value: why the Redis tests cannot run here, or false. */
 export const REDIS_MISSING: string | false = findRedisServer();
 
+/**
+ * Linux: started through `setpriv --pdeathsig KILL` (util-linux), the server dies with the test
+ * process even when that is killed outright (a tap timeout) and its teardown never runs.
+ */
+const DIE_WITH_PARENT = process.platform === 'linux' && spawnSync('setpriv', ['--help'], { encoding: 'utf8' }).stdout?.includes('--pdeathsig') ? ['setpriv', '--pdeathsig', 'KILL'] : [];
+
 export interface RedisServerOptions {
   /** Append-only file on, fsync on every write: acknowledged writes survive a kill -9 of the server. */
   readonly aof?: boolean;
@@ -84,7 +90,8 @@ export async function startRedisServer(t: { teardown: (fn: () => unknown) => voi
       return child?.pid;
     },
     async start() {
-      child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const [command, ...rest] = [...DIE_WITH_PARENT, BINARY, ...args];
+      child = spawn(command!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
       const deadline = Date.now() + 20_000;
