@@ -9,7 +9,7 @@ import { readGraph, type OnnxGraph, type ValueInfo } from './graph.js';
 import { readModelFile } from './model-file.js';
 import { decodeModel } from './onnx-proto.js';
 import { checkSupported, isLinear } from './op-table.js';
-import { preprocessFrames, type PreprocessOptions } from './preprocess.js';
+import { preprocessFrames, type InputSize, type PreprocessOptions } from './preprocess.js';
 import type { Tensor } from './tensor.js';
 
 export interface LoadOnnxOptions {
@@ -84,9 +84,9 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {})
     layers: layerGraph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name),
     postProcessing: postProcessingNote(read, graph, options.outputs !== undefined),
     operator: (operatorOptions = {}) => graphOperator(plan, operatorOptions),
-    preprocess: (preprocessOptions = {}) => preprocessFrames(fixedInputSize(input), preprocessOptions),
+    preprocess: (preprocessOptions = {}) => preprocessFrames(modelInputSize(input), preprocessOptions),
     pipeline: ({ preprocess = {}, ...operatorOptions } = {}) =>
-      pipe(preprocessFrames(fixedInputSize(input), preprocess, { fused: true }), graphOperator(plan, operatorOptions)),
+      pipe(preprocessFrames(modelInputSize(input), preprocess, { fused: true }), graphOperator(plan, operatorOptions)),
   };
 }
 
@@ -144,10 +144,11 @@ function postProcessingNote(read: OnnxGraph, graph: OnnxGraph, cut: boolean): Po
 }
 
 /** The model input's [1, C, H, W] size, which preprocessing resizes frames to. */
-function fixedInputSize(input: ValueInfo): { channels: number; height: number; width: number } {
+/** The image size frames are fitted to; a symbolic height or width (a model exported for any size) takes the frame's own. */
+function modelInputSize(input: ValueInfo): InputSize {
   const [, channels, height, width] = input.dims;
-  if (input.dims.length !== 4 || !channels || !height || !width) {
-    throw new ModelImportError(`preprocess: the model input '${input.name}' has shape [${input.dims.map((d) => d ?? '?').join(', ')}]; a fixed [1, C, H, W] image size is needed`);
+  if (input.dims.length !== 4 || !channels) {
+    throw new ModelImportError(`preprocess: the model input '${input.name}' has shape [${input.dims.map((d) => d ?? '?').join(', ')}]; an image [1, C, H, W] with a fixed C is needed`);
   }
-  return { channels, height, width };
+  return { channels, height: height ?? undefined, width: width ?? undefined };
 }

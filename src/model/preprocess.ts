@@ -1,6 +1,7 @@
 /**
  * Frame → the model's input FeatureMap: channel adaptation (drop alpha, gray ↔ RGB, BGR order),
- * bilinear resize to the input size when the frame differs, then `(byte − mean) · scale / std`
+ * bilinear resize to the input size when the frame differs (a model with symbolic height and width
+ * takes each frame at its own size), then `(byte − mean) · scale / std`
  * through the core's `toTensor`, which also emits the change hint the first conv uses.
  */
 import { map, pipe, type OperatorFunction } from 'rxjs';
@@ -37,8 +38,9 @@ export interface FitGeometry {
 }
 
 export interface InputSize {
-  readonly height: number;
-  readonly width: number;
+  /** Undefined where the model's input dimension is symbolic: each frame keeps its own. */
+  readonly height: number | undefined;
+  readonly width: number | undefined;
   readonly channels: number;
 }
 
@@ -64,7 +66,8 @@ export function preprocessFrames(size: InputSize, options: PreprocessOptions = {
 
 function adaptFrame(frame: Frame, size: InputSize, bgr: boolean, fit: FrameFit): Frame {
   assertFrame('preprocess', frame);
-  return fitFrame(convertChannels(frame, size.channels as FrameChannels, bgr), size.width, size.height, fit);
+  const converted = convertChannels(frame, size.channels as FrameChannels, bgr);
+  return fitFrame(converted, size.width ?? converted.width, size.height ?? converted.height, fit);
 }
 
 /** The frame at `width` x `height`: stretched, or letterboxed (aspect kept, black bars). */

@@ -97,3 +97,36 @@ t.test('model.pipeline (frames in, input map updated in place) gives preprocess 
   t.ok(fused.every((o, k) => o.outputs.y!.data.every((v, i) => v === snapshots[k]![i])), 'emitted outputs unchanged after the stream');
   t.ok(fused.slice(1).some((o) => o.stats.some((s) => s.kind === 'conv' && !s.dense)), 'delta frames take the sparse path');
 });
+
+t.test('a model with symbolic height and width takes each frame at its own size (a new size is a keyframe)', async (t) => {
+  const w = weights(random, [2, 3, 1, 1]);
+  const model = await loadOnnx(buildModel({
+    input: { name: 'x', dims: [1, 3, 'height', 'width'] },
+    outputs: ['y'],
+    nodes: [{ op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['y'] }],
+    initializers: { w },
+  }));
+  const weight = w.data as Float32Array;
+  const frames = [frame(4, 3, 3, (x, y, c) => 20 * x + 7 * y + c), frame(4, 3, 3, (x, y, c) => 21 * x + 7 * y + c, 1), frame(6, 5, 3, (x, y, c) => 9 * x + 30 * y + 2 * c, 2)];
+  for (const run of ['pipeline', 'preprocess + operator'] as const) {
+    const operator = run === 'pipeline'
+      ? model.pipeline({ preprocess: { mean: 127, scale: 1 / 128 }, threshold: 0 })
+      : (source: Parameters<ReturnType<typeof model.preprocess>>[0]) => source.pipe(model.preprocess({ mean: 127, scale: 1 / 128 }), model.operator({ threshold: 0 }));
+    const outputs = await firstValueFrom(from(frames).pipe(operator, toArray()));
+    outputs.forEach((output, k) => {
+      const f = frames[k]!;
+      const pixels = f.width * f.height;
+      // y[o, p] = Σ_c w[o, c] · (byte − 127) / 128, in NCHW.
+      const expected = Array.from({ length: 2 * pixels }, (_, i) => {
+        const o = Math.floor(i / pixels), p = i % pixels;
+        let sum = 0;
+        for (let c = 0; c < 3; c++) sum += weight[o * 3 + c]! * ((f.data[p * 3 + c]! - 127) / 128);
+        return sum;
+      });
+      t.same(output.outputs.y!.dims, [1, 2, f.height, f.width], `${run}, frame ${k}: the frame's own size`);
+      const error = Math.max(...Array.from(output.outputs.y!.data, (v, i) => Math.abs(v - expected[i]!)));
+      t.ok(error < 1e-5, `${run}, frame ${k}: W·x (largest error ${error.toExponential(1)})`);
+    });
+    t.ok(outputs[2]!.stats.filter((s) => s.kind === 'conv').every((s) => s.dense), `${run}: the new size is computed densely`);
+  }
+});
