@@ -11,5 +11,6 @@ export { demoNetwork, type DemoNetworkOptions } from './demo/network.js';
 export { summarize, formatSummary, quantile, type FrameRecord, type RunSummary, type LayerSummary } from './report/run-summary.js';
 export { renderActivityPlot, writeActivityPlot, type ActivityPlotOptions } from './report/activity-plot.js';
 export * from './sources/index.js';
+export * from './scale/index.js';
 export * from './model/index.js';
 export { wasmBackend, createWasmBackend, wasmKernelStatus, type WasmBackendOptions } from './kernels/wasm/wasm-backend.js';

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { map, type Observable } from 'rxjs';
 import { fitFrame, type FrameFit } from '../model/preprocess.js';
 import { resolveFfmpeg, runToEnd } from '../sources/ffmpeg.js';
-import { fromCamera, fromImages, fromNetworkStream, fromSocket, fromVideoFile, fromWebSocket } from '../sources/index.js';
+import { fromCamera, fromImages, fromNetworkStream, fromSocket, fromVideoFile, fromWebSocket, imageFrames, videoFileFrames, type LivePolicyOptions } from '../sources/index.js';
 import type { Frame } from '../types.js';
 import { UsageError } from './errors.js';
 
@@ -17,6 +17,8 @@ export interface OpenedInput {
   readonly description: string;
   /** Frame count when it can be known in advance (files), for the progress bar's ETA. */
   readonly total: number | undefined;
+  /** Files and folders: the same frames pulled one by one (`for await`), for consumers that pace them (`publish`). */
+  readonly pull?: () => AsyncIterable<Frame>;
 }
 
 export interface InputOptions {
@@ -30,6 +32,8 @@ export interface InputOptions {
   readonly endMs?: number;
   /** Video files: accept a file that ends early or is damaged instead of failing. */
   readonly allowTruncated?: boolean;
+  /** Live inputs (cameras, sockets, network streams): what happens to frames that come faster than they are taken; default the sources' own (`latest`). */
+  readonly live?: LivePolicyOptions;
 }
 
 export async function openInput(spec: string, options: InputOptions = {}): Promise<OpenedInput> {
@@ -37,7 +41,12 @@ export async function openInput(spec: string, options: InputOptions = {}): Promi
   const { width, height } = options;
   if (width === undefined || height === undefined) return opened;
   const fit = options.fit ?? 'letterbox';
-  return { ...opened, frames: opened.frames.pipe(map((frame) => fitFrame(frame, width, height, fit))) };
+  const pull = opened.pull;
+  return {
+    ...opened,
+    frames: opened.frames.pipe(map((frame) => fitFrame(frame, width, height, fit))),
+    ...(pull ? { pull: async function* () { for await (const frame of pull()) yield fitFrame(frame, width, height, fit); } } : {}),
+  };
 }
 
 async function openSource(spec: string, options: InputOptions): Promise<OpenedInput> {
@@ -46,29 +55,30 @@ async function openSource(spec: string, options: InputOptions): Promise<OpenedIn
   const timing = options.fps !== undefined || options.startMs !== undefined || options.endMs !== undefined;
   const camera = /^camera(?::(.+))?$/.exec(spec);
   if (timing && !isFile) throw new UsageError(`--fps, --start and --end apply to video files, not to ${spec}`);
-  if (camera) return { frames: fromCamera({ ...(camera[1] ? { device: camera[1] } : {}) }), description: `camera ${camera[1] ?? '(default)'}`, total: undefined };
-  if (network) return { frames: fromNetworkStream(spec), description: `network stream ${spec}`, total: undefined };
+  const live = options.live ?? {};
+  if (camera) return { frames: fromCamera({ ...live, ...(camera[1] ? { device: camera[1] } : {}) }), description: `camera ${camera[1] ?? '(default)'}`, total: undefined };
+  if (network) return { frames: fromNetworkStream(spec, live), description: `network stream ${spec}`, total: undefined };
   const url = /^(tcp|tcp-listen|ws|wss):\/\//.test(spec) ? new URL(spec) : undefined;
   if (url) {
     const port = Number(url.port);
-    if (url.protocol === 'ws:' || url.protocol === 'wss:') return { frames: fromWebSocket(spec), description: spec, total: undefined };
+    if (url.protocol === 'ws:' || url.protocol === 'wss:') return { frames: fromWebSocket(spec, live), description: spec, total: undefined };
     if (!Number.isInteger(port) || port <= 0) throw new UsageError(`--input ${spec}: expected a port, as in tcp://127.0.0.1:9000`);
     const host = url.hostname || '127.0.0.1';
-    const frames = url.protocol === 'tcp:' ? fromSocket({ connect: { host, port } }) : fromSocket({ host, port });
+    const frames = url.protocol === 'tcp:' ? fromSocket({ ...live, connect: { host, port } }) : fromSocket({ ...live, host, port });
     return { frames, description: spec, total: undefined };
   }
   const info = await stat(spec).catch(() => undefined);
   if (!info) throw new UsageError(`--input ${spec}: no such file or folder (expected a video file, an image folder, camera[:device], tcp://host:port or ws://host:port/path)`);
   if (info.isDirectory()) {
     if (timing) throw new UsageError(`--fps, --start and --end apply to video files, not to the image folder ${spec}`);
-    return { frames: fromImages(spec), description: `images in ${spec}`, total: undefined };
+    return { frames: fromImages(spec), description: `images in ${spec}`, total: undefined, pull: () => imageFrames(spec) };
   }
   const timingOptions = {
     ...(options.fps !== undefined ? { fps: options.fps } : {}), ...(options.startMs !== undefined ? { startMs: options.startMs } : {}),
     ...(options.endMs !== undefined ? { endMs: options.endMs } : {}), ...(options.allowTruncated ? { allowTruncated: true } : {}),
   };
   const total = options.fps === undefined ? await countFrames(spec, options.startMs, options.endMs) : undefined;
-  return { frames: fromVideoFile(spec, timingOptions), description: spec, total };
+  return { frames: fromVideoFile(spec, timingOptions), description: spec, total, pull: () => videoFileFrames(spec, timingOptions) };
 }
 
 /**

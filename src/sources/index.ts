@@ -1,4 +1,4 @@
-/** Frame sources: cold `Observable<Frame>` factories, the frame protocol and its socket sink. */
+/** Frame sources: cold `Observable<Frame>` factories, the frame protocol and its socket sink, Redis Streams in and out. */
 export { fromVideoFile, videoFileFrames, type VideoFileOptions } from './video-file.js';
 export { fromCamera, type CameraOptions } from './camera.js';
 export { fromNetworkStream, type NetworkStreamOptions } from './network-stream.js';
@@ -41,3 +41,15 @@ export {
   type ParseResult,
   type WireFrame,
 } from './protocol.js';
+export {
+  DEFAULT_REDIS_MAX_LEN,
+  fromRedisStream,
+  toRedisStream,
+  type FromRedisStreamOptions,
+  type PublishedFrame,
+  type RedisFrame,
+  type ToRedisStreamOptions,
+} from './redis-stream.js';
+export { MalformedEntryError } from './redis-entry.js';
+export { redisKeys } from './redis-keys.js';
+export type { RedisConnectionOptions } from './redis-client.js';

@@ -17,6 +17,7 @@ t.test('the browser entry bundles with Node built-ins as errors', async (t) => {
   }
   t.ok(inputs.includes('src/browser/wasm-platform.ts'), 'the browser platform of the wasm kernels is');
   t.notOk(inputs.some((f) => /node_modules\/ws\//.test(f)), 'the Node WebSocket package is not');
+  t.notOk(inputs.some((f) => /node_modules\/ioredis\/|^src\/scale\/|redis/.test(f)), 'nor Redis (ioredis, the worker pool, the Redis sources)');
 });
 
 t.test('the check fails, naming the importer, when a bundled file imports a Node built-in', async (t) => {

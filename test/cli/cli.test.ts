@@ -3,10 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { format } from 'node:util';
 import { join } from 'node:path';
 import t from 'tap';
-import { runCli } from '../../src/cli/cli.js';
+import { cli } from '../helpers/run-cli.js';
 import { ffmpeg, referenceDecode } from '../helpers/ffmpeg.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { prng } from '../helpers/random.js';
@@ -16,22 +15,6 @@ import { torchExportPath, torchModelsMissing } from '../helpers/torch-models.js'
 const root = new URL('../../', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'rx-rrm-cli-'));
 const random = prng(5);
-
-/** The command in this process (a process per call would spend most of the test starting ts-node). */
-async function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const { log, error } = console;
-  console.log = (...items: unknown[]) => stdout.push(`${format(...items)}\n`);
-  console.error = (...items: unknown[]) => stderr.push(`${format(...items)}\n`);
-  try {
-    const status = await runCli(args);
-    return { status, stdout: stdout.join(''), stderr: stderr.join('') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const model = join(dir, 'small.onnx');
 writeFileSync(
