@@ -37,10 +37,13 @@ export interface InputOptions {
 }
 
 export async function openInput(spec: string, options: InputOptions = {}): Promise<OpenedInput> {
-  const opened = await openSource(spec, options);
   const { width, height } = options;
-  if (width === undefined || height === undefined) return opened;
   const fit = options.fit ?? 'letterbox';
+  // A video file stretched to the size is scaled by ffmpeg as it decodes (natively, and the same
+  // frames as `fromVideoFile(path, { width, height })` gives a library user); fitFrame then has
+  // nothing left to do. Letterboxing stays in fitFrame, whose geometry the overlay maps boxes back with.
+  const opened = await openSource(spec, options, fit === 'stretch' && width !== undefined && height !== undefined ? { width, height } : {});
+  if (width === undefined || height === undefined) return opened;
   const pull = opened.pull;
   return {
     ...opened,
@@ -49,7 +52,7 @@ export async function openInput(spec: string, options: InputOptions = {}): Promi
   };
 }
 
-async function openSource(spec: string, options: InputOptions): Promise<OpenedInput> {
+async function openSource(spec: string, options: InputOptions, decodeSize: { readonly width?: number; readonly height?: number }): Promise<OpenedInput> {
   const network = /^(rtsp|rtsps|rtmp|udp|srt|http|https):\/\//.test(spec);
   const isFile = !network && !/^(camera(:.*)?|(tcp|tcp-listen|ws|wss):\/\/.*)$/.test(spec);
   const timing = options.fps !== undefined || options.startMs !== undefined || options.endMs !== undefined;
@@ -74,6 +77,7 @@ async function openSource(spec: string, options: InputOptions): Promise<OpenedIn
     return { frames: fromImages(spec), description: `images in ${spec}`, total: undefined, pull: () => imageFrames(spec) };
   }
   const timingOptions = {
+    ...decodeSize,
     ...(options.fps !== undefined ? { fps: options.fps } : {}), ...(options.startMs !== undefined ? { startMs: options.startMs } : {}),
     ...(options.endMs !== undefined ? { endMs: options.endMs } : {}), ...(options.allowTruncated ? { allowTruncated: true } : {}),
   };

@@ -73,7 +73,11 @@ export async function runCommand(args: string[]): Promise<void> {
   if (unknownLayers.length) throw new UsageError(`--thresholds names layers the model does not have: ${unknownLayers.join(', ')}`);
   const shownLayer = values.overlay || values.trace ? String(values.layer ?? model.layers[0]) : undefined;
   if (shownLayer !== undefined && !model.layers.includes(shownLayer)) throw new UsageError(`--layer ${shownLayer}: no such layer; layers: ${model.layers.join(', ')}`);
-  const input = await openInput(inputSpec, opening);
+  // --stretch without --size: a video file is decoded at the model's input size by ffmpeg (see
+  // openInput), unless --overlay draws on the frames as they come.
+  const [, , modelHeight, modelWidth] = model.inputs[0]!.dims;
+  const decodedAtModelSize = !values.overlay && opening.width === undefined && opening.fit === 'stretch' && modelWidth !== undefined && modelHeight !== undefined;
+  const input = await openInput(inputSpec, decodedAtModelSize ? { ...opening, width: modelWidth, height: modelHeight } : opening);
   const total = maxFrames !== undefined && input.total !== undefined ? Math.min(maxFrames, input.total) : (maxFrames ?? input.total);
 
   // Scene cuts are measured on the frames as they enter the model; with --scene-cut they are also keyframes.
@@ -158,7 +162,7 @@ export async function runCommand(args: string[]): Promise<void> {
   const denseSummary = dense ? summarize(denseRecords, computeMs(denseRecords)) : undefined;
   const maxDeviation = dense ? Math.max(...Object.values(worstDeviation)) : undefined;
   const agreement = dense && decoder ? detectionAgreement(comparisons) : undefined;
-  console.log(fitLine(frameSizes, model.inputs[0]!.dims, fitOption(values), opening.width !== undefined ? `${opening.width}x${opening.height}` : undefined));
+  console.log(fitLine(frameSizes, model.inputs[0]!.dims, fitOption(values), opening.width !== undefined ? `${opening.width}x${opening.height}` : undefined, decodedAtModelSize));
   console.log(
     formatSummary(summary, {
       ...(denseSummary ? { dense: denseSummary } : {}),
@@ -195,11 +199,11 @@ export async function runCommand(args: string[]): Promise<void> {
 }
 
 /** What happened to frames of another aspect ratio, in one line. */
-function fitLine(sizes: ReadonlySet<string>, dims: readonly (number | undefined)[], fit: 'letterbox' | 'stretch', requested: string | undefined): string {
+function fitLine(sizes: ReadonlySet<string>, dims: readonly (number | undefined)[], fit: 'letterbox' | 'stretch', requested: string | undefined, decodedAtModelSize: boolean): string {
   const [, , height, width] = dims;
   const target = requested ?? (width && height ? `${width}x${height}` : undefined);
   const from = [...sizes].join(', ');
-  if (!target || (sizes.size === 1 && from === target)) return `input             ${from} frames`;
+  if (!target || (sizes.size === 1 && from === target)) return `input             ${from} frames${decodedAtModelSize ? " (stretched by ffmpeg to the model's input as decoded, --stretch)" : ''}`;
   const how = fit === 'letterbox' ? 'letterboxed (aspect ratio kept, black bars; --stretch to stretch)' : 'stretched (--stretch)';
   return `input             ${from} frames ${how} to ${target}${requested ? ' (--size)' : " (the model's input)"}`;
 }
