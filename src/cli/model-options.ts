@@ -11,24 +11,29 @@ import type { ParsedValues } from './args.js';
 import { UsageError } from './errors.js';
 import type { InputOptions } from './input.js';
 
-export const MODEL_OPTIONS = {
-  model: { type: 'string' },
+/** The options that open an input and fit its frames: every command that reads one takes them. */
+export const INPUT_OPTIONS = {
   input: { type: 'string' },
   size: { type: 'string' },
+  stretch: { type: 'boolean' },
+  fps: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  'allow-truncated': { type: 'boolean' },
+  'max-frames': { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+export const MODEL_OPTIONS = {
+  ...INPUT_OPTIONS,
+  model: { type: 'string' },
   mean: { type: 'string' },
   scale: { type: 'string' },
   std: { type: 'string' },
   'channel-order': { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
-  'max-frames': { type: 'string' },
   'threshold-mode': { type: 'string' },
-  stretch: { type: 'boolean' },
-  fps: { type: 'string' },
-  start: { type: 'string' },
-  end: { type: 'string' },
-  'allow-truncated': { type: 'boolean' },
-  verbose: { type: 'boolean' },
 } as const;
 
 /** The input options of `run` and `tune`, as their usage lists them. */

@@ -4,7 +4,7 @@ import { toRedisStream, type PublishedFrame } from '../../sources/redis-stream.j
 import type { Frame } from '../../types.js';
 import { parseCommandArgs } from '../args.js';
 import { openInput } from '../input.js';
-import { inputOptions, optionalNumber, requireString } from '../model-options.js';
+import { INPUT_OPTIONS, inputOptions, optionalNumber, requireString } from '../model-options.js';
 import { cameraOption, redisUrlOption } from '../redis-options.js';
 import { untilInterrupted } from '../signals.js';
 
@@ -16,19 +16,11 @@ export const PUBLISH_USAGE = `rx-rrm publish --redis URL --camera NAME --input <
   --size WxH --stretch --fps F --start S --end S --max-frames N   as for run`;
 
 const PUBLISH_OPTIONS = {
+  ...INPUT_OPTIONS,
   redis: { type: 'string' },
   camera: { type: 'string' },
-  input: { type: 'string' },
   'as-fast-as-possible': { type: 'boolean' },
   'max-len': { type: 'string' },
-  'max-frames': { type: 'string' },
-  size: { type: 'string' },
-  stretch: { type: 'boolean' },
-  fps: { type: 'string' },
-  start: { type: 'string' },
-  end: { type: 'string' },
-  'allow-truncated': { type: 'boolean' },
-  verbose: { type: 'boolean' },
 } as const;
 
 /** Frames sent to Redis ahead of their replies while reading a file. */
