@@ -233,7 +233,8 @@ async function main(): Promise<void> {
     probe.kernels = { threads: kernels.threads, instructionSet: kernels.instructionSet, note: kernels.note };
     ui.kernels.textContent = `WebAssembly ${kernels.instructionSet === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'} · ${kernels.threads === 2 ? 'two threads' : 'one thread'}`;
     ui.kernels.title = kernels.note;
-    ui.kernels.classList.add(kernels.threads === 2 ? 'ok' : 'warn');
+    // One thread is a warning only where the page could not have two (not cross-origin isolated).
+    ui.kernels.classList.add(kernels.threads === 2 || globalThis.crossOriginIsolated ? 'ok' : 'warn');
   } catch (error) {
     ui.kernels.textContent = 'plain JavaScript kernels';
     ui.kernels.classList.add('warn');

@@ -16,7 +16,11 @@ import { registerKernelModule } from './wasm-platform.js';
 export interface LoadWasmKernelsOptions {
   /** Where the `rrm*.wasm` files are (default: beside the bundle, `dist/browser/`). */
   readonly baseUrl?: string | URL;
-  /** `'auto'` (default): two where the page is cross-origin isolated and has 2 or more cores. */
+  /**
+   * `'auto'` (default): two where the page is cross-origin isolated and the browser reports more
+   * than two cores. On two cores one thread measured faster (`npm run bench -- browser`: the helper
+   * competes with the page's own work, and sparse frames are small steps it barely shortens).
+   */
   readonly threads?: 1 | 2 | 'auto';
   /** Default `'auto'`: relaxed SIMD (fused multiply-add) where the browser has it, else SIMD. */
   readonly instructionSet?: InstructionSet;
@@ -73,7 +77,9 @@ function chooseThreads(requested: 1 | 2 | 'auto'): { threads: 1 | 2; note: strin
     };
   }
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  if (requested === 'auto' && cores < 2) return { threads: 1, note: 'one thread: the browser reports one core' };
+  if (requested === 'auto' && cores <= 2) {
+    return { threads: 1, note: `one thread: the browser reports ${cores} core${cores === 1 ? '' : 's'}, where the helper worker measured slower than one thread (threads: 2 asks for it)` };
+  }
   return { threads: 2, note: 'two threads: a Web Worker shares the kernels\' WebAssembly.Memory (the page is cross-origin isolated)' };
 }
 

@@ -95,7 +95,8 @@ t.test("policy 'latest': a slow consumer gets the newest frame, and the ones dis
     const slow = await live({ count: 5, busyMs: 350, reader });
     t.ok(slow.every((f) => f.width === 160 && f.height === 120), `${reader}: frames scaled to 160x120`);
     const later = slow.slice(1);
-    t.ok(later.every((f) => f.dropped >= 2 && f.dropped <= 4), `${reader}: every frame after the first is the newest, 2-4 stale ones counted as dropped (${later.map((f) => f.dropped).join(', ')})`);
+    // 350 ms of work at 10 frames/s leaves 3 frames behind; a page descheduled by other work sees 1-5.
+    t.ok(later.every((f) => f.dropped >= 1 && f.dropped <= 5), `${reader}: every frame after the first is the newest, 1-5 stale ones counted as dropped (${later.map((f) => f.dropped).join(', ')})`);
     t.ok(later.every((f, k) => f.index - slow[k]!.index - 1 === f.dropped), `${reader}: the gaps in index are the frames counted as dropped`);
     const quick = await live({ count: 8, busyMs: 0, reader });
     t.ok(quick.slice(1).every((f) => f.dropped === 0), `${reader}: a consumer that keeps up drops nothing (${quick.map((f) => f.dropped).join(', ')})`);

@@ -116,7 +116,7 @@ t.test('an unsupported model shows a readable message naming the operator', { sk
   await page.route((url) => url.pathname === '/unsupported.onnx', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from(model) }));
   await page.goto(new URL('?model=/unsupported.onnx', session.server.url).href);
   await waitFor(page, 'window.rrmDemo.message');
-  t.match((await probe(page)).message, /^The model could not be loaded \(\/unsupported\.onnx\): unsupported operator Einsum in node 'squash'; supported operators: /);
+  t.match((await probe(page)).message, /^The model could not be loaded \(\/unsupported\.onnx\): unsupported operator Einsum x1 \(first: node 'squash'\); supported operators: /);
 });
 
 t.test('Stop ends the pipeline and releases the camera', { skip, timeout: 60_000 }, async (t) => {
