@@ -24,16 +24,24 @@ export const INPUT_OPTIONS = {
   verbose: { type: 'boolean' },
 } as const;
 
+/** The options that load a model and feed it frames: every command that runs one takes them. */
 export const MODEL_OPTIONS = {
-  ...INPUT_OPTIONS,
   model: { type: 'string' },
   mean: { type: 'string' },
   scale: { type: 'string' },
   std: { type: 'string' },
   'channel-order': { type: 'string' },
+  stretch: { type: 'boolean' },
   backend: { type: 'string' },
   threads: { type: 'string' },
   'threshold-mode': { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+/** `--threshold` and `--thresholds`, for the commands that run a model with them (run, serve). */
+export const THRESHOLD_OPTIONS = {
+  threshold: { type: 'string' },
+  thresholds: { type: 'string' },
 } as const;
 
 /** The input options of `run` and `tune`, as their usage lists them. */
@@ -134,6 +142,31 @@ export function thresholdModeOption(values: ParsedValues): ThresholdMode | undef
   if (value === undefined) return undefined;
   if (!isThresholdMode(value)) throw new UsageError(`--threshold-mode ${String(value)}: expected ${THRESHOLD_MODES.join(' or ')}`);
   return value;
+}
+
+export interface ThresholdChoice {
+  readonly threshold: number;
+  readonly thresholdMode: ThresholdMode;
+  /** Per layer, from `--thresholds`. */
+  readonly thresholds: Record<string, number> | undefined;
+}
+
+/**
+ * `--threshold`, `--thresholds file.json` and `--threshold-mode`: the mode is the flag's, else the
+ * file's, else absolute, and the two must not contradict (the file's thresholds are in its units);
+ * the file may only name layers the model has.
+ */
+export async function thresholdChoice(values: ParsedValues, layers: readonly string[]): Promise<ThresholdChoice> {
+  const threshold = optionalNumber(values, 'threshold', (n) => n >= 0, 'a threshold >= 0') ?? 0;
+  const path = values.thresholds === undefined ? undefined : String(values.thresholds);
+  const file = path === undefined ? undefined : await readThresholds(path);
+  const flag = thresholdModeOption(values);
+  if (flag && file?.thresholdMode && flag !== file.thresholdMode) {
+    throw new UsageError(`--threshold-mode ${flag}: ${path} holds ${file.thresholdMode} thresholds (tuned in that mode); drop --threshold-mode or retune`);
+  }
+  const unknownLayers = Object.keys(file?.thresholds ?? {}).filter((layer) => !layers.includes(layer));
+  if (unknownLayers.length) throw new UsageError(`--thresholds names layers the model does not have: ${unknownLayers.join(', ')}`);
+  return { threshold, thresholdMode: flag ?? file?.thresholdMode ?? 'absolute', thresholds: file?.thresholds };
 }
 
 export interface ThresholdsFile {

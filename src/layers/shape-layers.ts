@@ -73,7 +73,9 @@ export class GlobalAvgPoolLayer implements Layer<GlobalPoolState> {
       // The sums are doubles, which float32 values cannot overflow: a sum is finite exactly when its values were.
       for (const sum of sums) if (sum - sum !== 0) throw nonFiniteMapError(this.name, map);
       state.sums = sums;
-      state.summed = data.slice();
+      // The copy the next delta item subtracts from; its buffer is reused from frame to frame.
+      if (state.summed?.length === data.length) state.summed.set(data);
+      else state.summed = data.slice();
     }
     const pixels = map.height * map.width;
     const previous = state.lastOutput;

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
-import { checkRedisUrl, closeRedis, openRedis, type RedisConnectionOptions } from '../sources/redis-client.js';
+import { checkRedisUrl, closeRedis, integerAtLeast, openRedis, type RedisConnectionOptions } from '../sources/redis-client.js';
 import { checkCameraName, checkCameraPattern, redisKeys } from '../sources/redis-keys.js';
 import { DEFAULT_DEAD_MAX_LEN } from '../sources/redis-stream.js';
 import type { Frame } from '../types.js';
@@ -205,9 +205,4 @@ class Worker {
       this.report({ type: 'lost', camera: runner.camera, token: runner.token });
     });
   }
-}
-
-function integerAtLeast(value: number, min: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return value;
 }

@@ -57,3 +57,9 @@ export function openRedis(url: string, options: RedisConnectionOptions = {}, nam
 export function closeRedis(redis: Redis): void {
   redis.disconnect(false);
 }
+
+/** `value` when it is a safe integer of at least `min`, else a TypeError naming the option. */
+export function integerAtLeast(value: number, min: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  return value;
+}

@@ -9,7 +9,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { Frame } from '../types.js';
 import { LiveFrameBuffer, liveBufferCapacity, type LiveFrame, type LivePolicyOptions } from './live-policy.js';
 import { DEFAULT_MAX_QUEUE_BYTES } from './socket.js';
-import { checkRedisUrl, closeRedis, openRedis, type RedisConnectionOptions } from './redis-client.js';
+import { checkRedisUrl, closeRedis, integerAtLeast, openRedis, type RedisConnectionOptions } from './redis-client.js';
 import { decodeFrameEntry, frameEntryFields, MalformedEntryError } from './redis-entry.js';
 import { checkCameraName, redisKeys } from './redis-keys.js';
 import { ensureGroup, readGroup, type StreamEntry } from './redis-read.js';
@@ -57,9 +57,9 @@ export interface PublishedFrame extends Frame {
 export function toRedisStream(url: string, options: ToRedisStreamOptions): OperatorFunction<Frame, PublishedFrame> {
   checkRedisUrl(url);
   const camera = checkCameraName(options.camera);
-  const maxLen = positiveInteger(options.maxLen ?? DEFAULT_REDIS_MAX_LEN, 'maxLen');
-  const maxInFlight = positiveInteger(options.maxInFlight ?? 4, 'maxInFlight');
-  const maxQueueBytes = positiveInteger(options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, 'maxQueueBytes');
+  const maxLen = integerAtLeast(options.maxLen ?? DEFAULT_REDIS_MAX_LEN, 1, 'maxLen');
+  const maxInFlight = integerAtLeast(options.maxInFlight ?? 4, 1, 'maxInFlight');
+  const maxQueueBytes = integerAtLeast(options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES, 1, 'maxQueueBytes');
   const key = redisKeys.frames(camera);
   return (frames) =>
     new Observable<PublishedFrame>((subscriber) => {
@@ -192,7 +192,7 @@ export function fromRedisStream(url: string, options: FromRedisStreamOptions): O
   if (typeof options.group !== 'string' || options.group === '') throw new TypeError(`fromRedisStream: group ${JSON.stringify(options.group)}: expected a consumer group name`);
   if (typeof options.consumer !== 'string' || options.consumer === '') throw new TypeError(`fromRedisStream: consumer ${JSON.stringify(options.consumer)}: expected a consumer name`);
   const latest = (options.policy ?? 'latest') === 'latest';
-  const blockMs = positiveInteger(options.blockMs ?? 1000, 'blockMs');
+  const blockMs = integerAtLeast(options.blockMs ?? 1000, 1, 'blockMs');
   const key = redisKeys.frames(camera);
   const onMalformed = options.onMalformed ?? ((error, id) => console.warn(`fromRedisStream: ${key} entry ${id} moved to ${redisKeys.dead(camera)}: ${error.message}`));
   return pulledObservable<RedisFrame>((signal) => {
@@ -250,9 +250,4 @@ export function fromRedisStream(url: string, options: FromRedisStreamOptions): O
       }
     }
   }
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be an integer ≥ 1, got ${value}`);
-  return value;
 }

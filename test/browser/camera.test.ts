@@ -11,6 +11,7 @@ import { chromiumMissing } from '../helpers/chromium.js';
 import { floatsFromBase64, fromBase64, startBrowserSession } from '../helpers/browser-session.js';
 import { hwcToNchwInput, referenceSession, relativeToMagnitude } from '../helpers/onnx-runtime.js';
 import { modelPath, needsSharedData, videoPath } from '../helpers/shared-data.js';
+import { maxAbsDiff } from '../helpers/maps.js';
 
 const MODEL = modelPath('ultraface-slim-320.onnx');
 const CLIP = videoPath('head-pose-face-detection-female.gif');
@@ -25,8 +26,6 @@ interface PageRun {
   frames: { index: number; width: number; height: number; channels: number; dropped: number; data: string }[];
   outputs: { keyframe: boolean; scores: string; boxes: string; macs: number }[];
 }
-
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 t.test('the fake camera through rx-rrm in Chromium equals Node on the same frames (τ = 0)', { skip, timeout: 180_000 }, async (t) => {
   const session = await startBrowserSession({ cameraClip: CLIP });
@@ -106,6 +105,6 @@ t.test("policy 'latest': a slow consumer gets the newest frame, and the ones dis
   }
   const limited = await live({ count: 6, busyMs: 0, fps: 4, reader: 'track-processor' });
   const gaps = limited.slice(1).map((f, k) => f.timestamp - limited[k]!.timestamp);
-  t.ok(gaps.every((ms) => ms >= 200), `fps: 4 keeps frames at least 225 ms apart (gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms)`);
+  t.ok(gaps.every((ms) => ms >= 200), `fps: 4 keeps frames at least 200 ms apart (250 ms nominal, timers on a busy machine slip) (gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms)`);
   t.ok(limited.every((f) => f.dropped === 0), 'frames skipped for the rate are not counted as dropped');
 });

@@ -150,11 +150,18 @@ t.test('publish stops on SIGINT: what it read is in Redis, exit 0', { skip: REDI
 });
 
 t.test('mistakes: one line, exit 1', async (t) => {
+  // Threshold files as rx-rrm tune writes them: one in absolute units, one naming a layer the model lacks.
+  const absoluteFile = join(dir, 'absolute.json');
+  writeFileSync(absoluteFile, JSON.stringify({ thresholdMode: 'absolute', thresholds: {} }));
+  const unknownLayerFile = join(dir, 'unknown-layer.json');
+  writeFileSync(unknownLayerFile, JSON.stringify({ thresholds: { conv9: 0.01 } }));
   const cases: [string[], RegExp][] = [
     [['serve', '--model', model], /--redis is required/],
     [['serve', '--redis', 'redis://127.0.0.1:1', '--model', model, '--results', 'boxes'], /--results boxes: expected detections, outputs or both/],
     [['serve', '--redis', 'redis://127.0.0.1:1', '--model', model, '--results', 'detections'], /knows no decoder for this model's outputs \(logits\)/],
     [['serve', '--redis', 'redis://127.0.0.1:1', '--model', model, '--cameras', 'a/b'], /--cameras "a\/b": expected a camera name with \* and \? wildcards/],
+    [['serve', '--redis', 'redis://127.0.0.1:1', '--model', model, '--thresholds', absoluteFile, '--threshold-mode', 'relative'], /--threshold-mode relative: .* holds absolute thresholds/],
+    [['serve', '--redis', 'redis://127.0.0.1:1', '--model', model, '--thresholds', unknownLayerFile], /--thresholds names layers the model does not have: conv9/],
     [['publish', '--redis', 'redis://127.0.0.1:1', '--camera', 'a b', '--input', clip], /--camera "a b": expected 1-200 letters, digits/],
     [['publish', '--redis', 'http://127.0.0.1:1', '--camera', 'a', '--input', clip], /--redis Redis URL 'http:\/\/127.0.0.1:1': protocol http: is not redis:/],
     [['status', '--redis', 'redis://127.0.0.1:1', '--interval', '-1'], /--interval -1: expected seconds between 0 and 600/],

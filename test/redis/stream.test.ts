@@ -11,6 +11,7 @@ import { frameEntryFields } from '../../src/sources/redis-entry.js';
 import { ensureGroup } from '../../src/sources/redis-read.js';
 import type { Frame } from '../../src/types.js';
 import { REDIS_MISSING, startRedisServer } from '../helpers/redis-server.js';
+import { parseStreamId } from '../../src/sources/redis-stream-id.js';
 
 /** Frames of every pixel format, odd sizes, fractional timestamps, keyframe flags. */
 function mixedFrames(): Frame[] {
@@ -34,7 +35,9 @@ t.test('round trip: every frame arrives byte for byte, with its fields and entry
   const frames = mixedFrames();
   const published = await lastValueFrom(from(frames).pipe(toRedisStream(server.url, { camera: 'lobby', maxLen: 1000 }), toArray()));
   t.equal(published.length, frames.length);
-  t.ok(published.every((p, i) => i === 0 || p.entryId > published[i - 1]!.entryId || p.entryId.length > published[i - 1]!.entryId.length), 'entry IDs increase');
+  // Compared as (ms, seq) numbers: as strings '…001-0' < '…000-10' would pass for a decrease.
+  const ids = published.map((p) => parseStreamId(p.entryId));
+  t.ok(ids.every((id, i) => i === 0 || id.ms > ids[i - 1]!.ms || (id.ms === ids[i - 1]!.ms && id.seq > ids[i - 1]!.seq)), 'entry IDs increase');
   const received = await lastValueFrom(fromRedisStream(server.url, { camera: 'lobby', group: 'g', consumer: 'c', policy: 'queue' }).pipe(take(frames.length), toArray()));
   received.forEach((got, i) => {
     sameFrame(t, got, frames[i]!, `frame ${i}`);

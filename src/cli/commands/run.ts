@@ -4,7 +4,6 @@ import { concatMap, lastValueFrom, map, share, take, tap, zip, type Observable }
 import { detectionAgreement, formatDetectionAgreement, knownDecoder, type FrameDetectionComparison } from '../../model/detections.js';
 import type { ModelOutput } from '../../model/executor.js';
 import { loadOnnx } from '../../model/model.js';
-import type { ThresholdMode } from '../../model/threshold-mode.js';
 import { changedPixelFraction, keyframes } from '../../operators/keyframes.js';
 import { writeActivityPlot } from '../../report/activity-plot.js';
 import { detectionsJson, frameJson, layersJson, RUN_JSON_SCHEMA, traceJson, type FrameJson } from '../../report/run-json.js';
@@ -13,7 +12,7 @@ import type { Frame } from '../../types.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { openInput } from '../input.js';
-import { backendOption, fitOption, INPUT_USAGE, inputOptions, MODEL_OPTIONS, optionalNumber, preprocessOptions, readThresholds, requireString, thresholdModeOption } from '../model-options.js';
+import { backendOption, fitOption, INPUT_OPTIONS, INPUT_USAGE, inputOptions, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, THRESHOLD_OPTIONS, thresholdChoice } from '../model-options.js';
 import { OverlaySink } from '../overlay-sink.js';
 import { createProgress } from '../progress.js';
 
@@ -34,9 +33,9 @@ ${INPUT_USAGE}
   --verbose                                stack traces on errors`;
 
 const RUN_OPTIONS = {
+  ...INPUT_OPTIONS,
   ...MODEL_OPTIONS,
-  threshold: { type: 'string' },
-  thresholds: { type: 'string' },
+  ...THRESHOLD_OPTIONS,
   'keyframe-every': { type: 'string' },
   'scene-cut': { type: 'string' },
   'compare-dense': { type: 'boolean' },
@@ -56,10 +55,6 @@ export async function runCommand(args: string[]): Promise<void> {
   if (!values) return;
   const modelPath = requireString(values, 'model', 'the ONNX model to run');
   const inputSpec = requireString(values, 'input', 'a video file, image folder, camera[:device], tcp://host:port or ws://host:port/path');
-  const threshold = optionalNumber(values, 'threshold', (n) => n >= 0, 'a threshold >= 0') ?? 0;
-  const file = values.thresholds ? await readThresholds(String(values.thresholds)) : undefined;
-  const thresholds = file?.thresholds;
-  const thresholdMode = modeOf(thresholdModeOption(values), file?.thresholdMode, values.thresholds as string | undefined);
   const keyframeEvery = optionalNumber(values, 'keyframe-every', (n) => Number.isInteger(n) && n > 0, 'a positive whole number');
   const sceneCut = optionalNumber(values, 'scene-cut', (n) => n > 0 && n <= 1, 'a fraction of pixels between 0 and 1');
   const maxFrames = optionalNumber(values, 'max-frames', (n) => Number.isInteger(n) && n > 0, 'a positive whole number');
@@ -69,8 +64,7 @@ export async function runCommand(args: string[]): Promise<void> {
   const backend = backendOption(values);
   const model = await loadOnnx(modelPath);
   const decoder = knownDecoder(model);
-  const unknownLayers = Object.keys(thresholds ?? {}).filter((layer) => !model.layers.includes(layer));
-  if (unknownLayers.length) throw new UsageError(`--thresholds names layers the model does not have: ${unknownLayers.join(', ')}`);
+  const { threshold, thresholdMode, thresholds } = await thresholdChoice(values, model.layers);
   const shownLayer = values.overlay || values.trace ? String(values.layer ?? model.layers[0]) : undefined;
   if (shownLayer !== undefined && !model.layers.includes(shownLayer)) throw new UsageError(`--layer ${shownLayer}: no such layer; layers: ${model.layers.join(', ')}`);
   // --stretch without --size: a video file is decoded at the model's input size by ffmpeg (see
@@ -206,14 +200,6 @@ function fitLine(sizes: ReadonlySet<string>, dims: readonly (number | undefined)
   if (!target || (sizes.size === 1 && from === target)) return `input             ${from} frames${decodedAtModelSize ? " (stretched by ffmpeg to the model's input as decoded, --stretch)" : ''}`;
   const how = fit === 'letterbox' ? 'letterboxed (aspect ratio kept, black bars; --stretch to stretch)' : 'stretched (--stretch)';
   return `input             ${from} frames ${how} to ${target}${requested ? ' (--size)' : " (the model's input)"}`;
-}
-
-/** The mode of `--threshold-mode`, else of the thresholds file, else absolute; the two must not contradict. */
-function modeOf(flag: ThresholdMode | undefined, fromFile: ThresholdMode | undefined, path: string | undefined): ThresholdMode {
-  if (flag && fromFile && flag !== fromFile) {
-    throw new UsageError(`--threshold-mode ${flag}: ${path} holds ${fromFile} thresholds (tuned in that mode); drop --threshold-mode or retune`);
-  }
-  return flag ?? fromFile ?? 'absolute';
 }
 
 /** Largest absolute difference per graph output. */

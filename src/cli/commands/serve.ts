@@ -7,7 +7,7 @@ import type { WorkerEvent } from '../../scale/worker-events.js';
 import { redisWorkers } from '../../scale/workers.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
-import { backendOption, optionalNumber, preprocessOptions, readThresholds, requireString, thresholdModeOption } from '../model-options.js';
+import { backendOption, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, THRESHOLD_OPTIONS, thresholdChoice } from '../model-options.js';
 import { cameraPatternOption, redisUrlOption, workerIdOption } from '../redis-options.js';
 import { untilInterrupted } from '../signals.js';
 
@@ -27,23 +27,13 @@ export const SERVE_USAGE = `rx-rrm serve --redis URL --model m.onnx [--threshold
   --verbose                                every result on stderr too`;
 
 const SERVE_OPTIONS = {
+  ...MODEL_OPTIONS,
+  ...THRESHOLD_OPTIONS,
   redis: { type: 'string' },
-  model: { type: 'string' },
-  threshold: { type: 'string' },
-  thresholds: { type: 'string' },
-  'threshold-mode': { type: 'string' },
   cameras: { type: 'string' },
   'worker-id': { type: 'string' },
   'lease-ms': { type: 'string' },
   results: { type: 'string' },
-  mean: { type: 'string' },
-  scale: { type: 'string' },
-  std: { type: 'string' },
-  'channel-order': { type: 'string' },
-  stretch: { type: 'boolean' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
-  verbose: { type: 'boolean' },
 } as const;
 
 export async function serveCommand(args: string[]): Promise<void> {
@@ -53,9 +43,6 @@ export async function serveCommand(args: string[]): Promise<void> {
   const modelPath = requireString(values, 'model', 'the ONNX model to run');
   const cameras = cameraPatternOption(values);
   const workerId = workerIdOption(values);
-  const threshold = optionalNumber(values, 'threshold', (n) => n >= 0, 'a threshold >= 0') ?? 0;
-  const file = values.thresholds ? await readThresholds(String(values.thresholds)) : undefined;
-  const thresholdMode = thresholdModeOption(values) ?? file?.thresholdMode;
   const leaseMs = optionalNumber(values, 'lease-ms', (n) => Number.isInteger(n) && n >= 100, 'a whole number of milliseconds >= 100') ?? 3000;
   const results = String(values.results ?? 'auto');
   if (!['auto', 'detections', 'outputs', 'both'].includes(results)) throw new UsageError(`--results ${results}: expected detections, outputs or both`);
@@ -63,9 +50,10 @@ export async function serveCommand(args: string[]): Promise<void> {
   const backend = backendOption(values);
   const model = await loadOnnx(modelPath);
   const decoder = knownDecoder(model);
+  const { threshold, thresholdMode, thresholds } = await thresholdChoice(values, model.layers);
   if ((results === 'detections' || results === 'both') && !decoder) throw new UsageError(`--results ${results}: rx-rrm knows no decoder for this model's outputs (${model.outputs.map((o) => o.name).join(', ')}); use --results outputs`);
   const resultOptions: ResultOptions = decoder && results !== 'outputs' ? { detect: (output) => decoder.detect(output), outputs: results === 'both' } : { outputs: true };
-  const pipeline = model.pipeline({ preprocess, threshold, backend, ...(thresholdMode ? { thresholdMode } : {}), ...(file ? { thresholds: file.thresholds } : {}) });
+  const pipeline = model.pipeline({ preprocess, threshold, thresholdMode, backend, ...(thresholds ? { thresholds } : {}) });
 
   const stop = new Subject<void>();
   const interrupted = untilInterrupted();

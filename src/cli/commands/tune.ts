@@ -18,7 +18,7 @@ import { DEFAULT_TUNE_LADDER, detectionsJudge, macFraction, tuneThresholds, type
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { openInput } from '../input.js';
-import { backendOption, INPUT_USAGE, inputOptions, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, thresholdModeOption } from '../model-options.js';
+import { backendOption, INPUT_OPTIONS, INPUT_USAGE, inputOptions, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, thresholdModeOption } from '../model-options.js';
 import { deviationByOutput } from './run.js';
 
 export const TUNE_USAGE = `rx-rrm tune --model m.onnx --input clip --out thresholds.json
@@ -34,6 +34,7 @@ export const TUNE_USAGE = `rx-rrm tune --model m.onnx --input clip --out thresho
 ${INPUT_USAGE}`;
 
 const TUNE_OPTIONS = {
+  ...INPUT_OPTIONS,
   ...MODEL_OPTIONS,
   metric: { type: 'string' },
   'max-deviation': { type: 'string' },

@@ -68,6 +68,17 @@ void denseRowBlock(Engine& e, int32_t oy, int32_t channel, int lanes, Act act) {
   }
 }
 
+/** Fetches P of the output pixels an (undilated) input pixel reaches: a rectangle, one span per row. */
+void prefetchReach(const Engine& e, const Workspace& ws, int32_t pixel) {
+  const ReachRectangle r = reachRectangle(e, pixel, ws.rowStart, ws.rowEnd);
+  if (r.oxFirst > r.oxLast) return;
+  const int32_t channels = e.g.outChannels;
+  const int64_t spanBytes = static_cast<int64_t>(r.oxLast - r.oxFirst + 1) * channels * static_cast<int64_t>(sizeof(float));
+  for (int32_t oy = r.oyFirst; oy <= r.oyLast; oy++) {
+    prefetchBytes<true>(e.projection + (static_cast<int64_t>(oy) * e.g.outWidth + r.oxFirst) * channels, spanBytes);
+  }
+}
+
 }  // namespace
 
 void denseDepthwise(Engine& e, Workspace&, int32_t rowStart, int32_t rowEnd) {
@@ -114,17 +125,9 @@ int64_t scatterDepthwise(Engine& e, Workspace& ws, int32_t activeCount) {
   // P of the pixels a few active pixels ahead is fetched while this one is updated (prefetch.h).
   constexpr int32_t kAhead = 4;
   const bool undilated = g.dilationH == 1 && g.dilationW == 1;
-  const int64_t pixelBytes = channels * static_cast<int64_t>(sizeof(float));
   int64_t taps = 0;
   for (int32_t k = 0; k < activeCount; k++) {
-    if (undilated && k + kAhead < activeCount) {
-      const ReachRectangle r = reachRectangle(e, e.activePixels[k + kAhead], ws.rowStart, ws.rowEnd);
-      for (int32_t oy = r.oyFirst; oy <= r.oyLast; oy++) {
-        if (r.oxFirst <= r.oxLast) {
-          prefetchBytes<true>(e.projection + (static_cast<int64_t>(oy) * g.outWidth + r.oxFirst) * channels, (r.oxLast - r.oxFirst + 1) * pixelBytes);
-        }
-      }
-    }
+    if (undilated && k + kAhead < activeCount) prefetchReach(e, ws, e.activePixels[k + kAhead]);
     const int32_t reached = collectReach(e, ws, e.activePixels[k]);
     taps += reached;
     const float* delta = e.deltas + static_cast<int64_t>(k) * channels;
