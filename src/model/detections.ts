@@ -8,7 +8,7 @@ import type { ModelOutput } from './executor.js';
 import type { OnnxModel } from './model.js';
 import { iou } from './nms.js';
 import { compareFaceScores, decodeUltraFace, faceScores, type FaceBox, type ScoreLevels } from './ultraface.js';
-import { anchorPointCount, decodeYolo, yoloLayout, yoloScores, type YoloOptions } from './yolo.js';
+import { anchorPointCount, decodeYolo, decodeYoloWithScores, yoloLayout, type YoloOptions } from './yolo.js';
 
 /**
  * The bounds of "the detections agree", over a clip:
@@ -100,10 +100,10 @@ function yoloDecoder(model: Pick<OnnxModel, 'inputs' | 'outputs'>): DetectionDec
     name: `YOLO (${layout})`,
     scoreOutputs: [output.name],
     detect,
-    compare: (ours, reference) => ({
-      ...compareFaceScores(yoloScores(tensor(ours), options), yoloScores(tensor(reference), options), YOLO_SCORE),
-      boxesMatch: boxesMatch(detect(ours), detect(reference)),
-    }),
+    compare: (ours, reference) => {
+      const [a, b] = [ours, reference].map((o) => decodeYoloWithScores(tensor(o), options));
+      return { ...compareFaceScores(a!.scores, b!.scores, YOLO_SCORE), boxesMatch: boxesMatch(a!.detections, b!.detections) };
+    },
   };
 }
 

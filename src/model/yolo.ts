@@ -174,8 +174,20 @@ export function yoloScores(output: OutputTensor, options: YoloOptions): Float32A
 
 /** Boxes above the score threshold after non-maximum suppression, best first, in the model input's pixels. */
 export function decodeYolo(output: OutputTensor, options: YoloOptions): YoloDetection[] {
-  const threshold = options.scoreThreshold ?? 0.25;
+  return detectionsOf(candidates(output, options), options);
+}
+
+/**
+ * The scores and the detections of one output, decoded once (comparing two runs needs both; each
+ * decode is a pass over every anchor's classes).
+ */
+export function decodeYoloWithScores(output: OutputTensor, options: YoloOptions): { scores: Float32Array; detections: YoloDetection[] } {
   const all = candidates(output, options);
+  return { scores: all.scores, detections: detectionsOf(all, options) };
+}
+
+function detectionsOf(all: Candidates, options: YoloOptions): YoloDetection[] {
+  const threshold = options.scoreThreshold ?? 0.25;
   const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
   const kept: YoloDetection[] = [];
   for (let k = 0; k < all.count; k++) {
