@@ -19,6 +19,7 @@ export const BROWSER_TWINS = {
   'src/kernels/native/native-addon.ts': 'src/browser/no-native-addon.ts',
   'src/sources/runtime.ts': 'src/browser/source-runtime.ts',
   'src/model/model-file.ts': 'src/browser/model-url.ts',
+  'src/model/stage-thread.ts': 'src/browser/stage-thread.ts',
 };
 
 /** Relative imports of the project's own files that have a twin resolve to the twin. */

@@ -121,19 +121,21 @@ export function preprocessOptions(values: ParsedValues): PreprocessOptions {
   };
 }
 
+/** `--backend`: the kernels, on one thread each (`--threads 2` runs two of them, one per pipeline stage). */
 export function backendOption(values: ParsedValues): KernelBackend {
-  const threads = values.threads ?? '1';
-  if (threads !== '1' && threads !== '2' && threads !== 'auto') throw new UsageError(`--threads ${String(threads)}: expected 1, 2 or auto (two threads share dense recomputes)`);
   const name = values.backend ?? 'native';
   const notice = (message: string) => console.error(message);
-  const count = threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : threads === '2' ? 2 : 1;
-  if (name === 'js') {
-    if (threads !== '1') throw new UsageError(`--threads ${threads}: the js backend runs on one thread; use --backend native or wasm`);
-    return jsBackend;
-  }
-  if (name === 'native') return createNativeBackend({ threads: count, notice });
-  if (name === 'wasm') return createWasmBackend({ threads: count, notice });
+  if (name === 'js') return jsBackend;
+  if (name === 'native') return createNativeBackend({ notice });
+  if (name === 'wasm') return createWasmBackend({ notice });
   throw new UsageError(`--backend ${String(name)}: expected native, wasm or js`);
+}
+
+/** `--threads 1|2|auto`: 2 runs the model as a two-stage frame pipeline (`ModelOperatorOptions.threads`); auto takes 2 where there are 2 cores. */
+export function threadsOption(values: ParsedValues): 1 | 2 {
+  const threads = values.threads ?? '1';
+  if (threads !== '1' && threads !== '2' && threads !== 'auto') throw new UsageError(`--threads ${String(threads)}: expected 1, 2 or auto (two threads run the model's first and last layers side by side, on consecutive frames)`);
+  return threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : threads === '2' ? 2 : 1;
 }
 
 /** `--threshold-mode absolute|relative`, undefined when not given. */

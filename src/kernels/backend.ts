@@ -5,6 +5,8 @@
  */
 import type { Activation } from '../types.js';
 import type { ConvGeometry } from './geometry.js';
+import type { NativeBackendOptions } from './native/native-backend.js';
+import type { WasmBackendOptions } from './wasm/wasm-backend.js';
 
 /** Immutable weights of a linear layer, prepared once and shared by every subscription. */
 export interface PreparedWeights {
@@ -77,8 +79,19 @@ export interface ConvEngine {
 
 export interface KernelBackend {
   readonly name: string;
+  /**
+   * How another thread builds the same backend (the stage worker of `threads: 2` models): the
+   * factory and its options. Backends without one run on the caller's thread only.
+   */
+  readonly recipe?: BackendRecipe;
   /** Active fraction above which this backend's sparse update of such a layer is slower than its dense conv (measured). */
   denseCrossover(geometry: ConvGeometry): number;
   /** `activation` defaults to none (the output is P). */
   createConvEngine(geometry: ConvGeometry, weights: PreparedWeights, activation?: EngineActivation): ConvEngine;
 }
+
+/** A backend factory and its options, structured-cloneable (`KernelBackend.recipe`, `backendFromRecipe`). */
+export type BackendRecipe =
+  | { readonly factory: 'native'; readonly options: Omit<NativeBackendOptions, 'notice'> }
+  | { readonly factory: 'wasm'; readonly options: Omit<WasmBackendOptions, 'notice'> }
+  | { readonly factory: 'js' };

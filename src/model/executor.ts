@@ -11,6 +11,7 @@ import { mapWithState } from '../operators/with-state.js';
 import type { FeatureMap, LayerStats } from '../types.js';
 import type { GraphPlan } from './graph-plan.js';
 import type { OnnxGraph } from './graph.js';
+import type { SizedGraph } from './shape-folding.js';
 import { asTensor, tensorValue, type Value } from './layout.js';
 import { importNode, isLinear } from './op-table.js';
 import type { FrameContext, GraphStep } from './step.js';
@@ -37,6 +38,19 @@ export interface ModelOperatorOptions {
   readonly denseFraction?: number;
   /** Conv nodes whose integrated input pixels each output's stats record (`LayerStats.activity`), e.g. for overlays. */
   readonly traceLayers?: readonly string[];
+  /**
+   * 2 runs the graph as a two-stage frame pipeline (Node): a worker thread runs the later layers of
+   * frame t while the caller's thread runs the first layers of frame t+1. Outputs are the one-thread
+   * outputs, bit for bit and in order, emitted up to `PIPELINE_DEPTH` frames later. Give it a
+   * one-thread backend: each stage is one thread. Default 1.
+   */
+  readonly threads?: 1 | 2;
+  /**
+   * With `threads: 2`, the node the worker's stage starts at (its name in the graph as run, see
+   * `OnnxModel.layers` for the convs); default: where the estimated work splits about 45/55
+   * (src/model/pipeline-cut.ts).
+   */
+  readonly splitAt?: string;
 }
 
 /** One graph output: ONNX shape and element order. */
@@ -56,7 +70,8 @@ export interface ModelOutput {
   readonly stats: readonly LayerStats[];
 }
 
-interface ExecutorState {
+/** What one subscription keeps: the steps of its current input size and one state per step. */
+export interface ExecutorState {
   /** The steps of the current input size: a new size folds the graph again, with new steps and fresh states (a keyframe). */
   steps: readonly GraphStep[] | undefined;
   nodeStates: unknown[];
@@ -65,83 +80,148 @@ interface ExecutorState {
   inputScale: number | undefined;
 }
 
-export function graphOperator(plan: GraphPlan, options: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput> {
-  const graph = plan.graph;
-  const threshold = options.threshold ?? 0;
-  const thresholds = options.thresholds ?? {};
-  const linearNodes = new Set(graph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name));
-  const unknown = Object.keys(thresholds).filter((name) => !linearNodes.has(name));
-  if (unknown.length > 0) {
-    throw new RrmInputError(`thresholds: no RRM layer (Conv, Gemm, MatMul, ConvTranspose) named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
+/** The steps of one input size and the graph's constants as values. */
+export interface PreparedSteps {
+  readonly steps: readonly GraphStep[];
+  readonly constants: ReadonlyMap<string, Value>;
+}
+
+/** A frame being computed: its meta and stats, and the table of named values the steps read and write. */
+export interface FrameRun {
+  /** The graph folded for this frame's input size. */
+  readonly sized: SizedGraph;
+  readonly prepared: PreparedSteps;
+  readonly frame: FrameContext;
+  readonly values: Map<string, Value>;
+}
+
+/**
+ * Everything `graphOperator` does per frame, in parts that the two-thread pipeline
+ * (`frame-pipeline.ts`) runs on either side of its cut: the options checked once, the steps imported
+ * once per input size, then per frame `begin` and `runSteps` over a range of the steps.
+ */
+export class GraphRunner {
+  private readonly prepared = new Map<OnnxGraph, PreparedSteps>(); // per input size
+  private readonly relative: RelativeScales | undefined;
+  private readonly keyframeEvery: number | undefined;
+
+  constructor(readonly plan: GraphPlan, private readonly options: ModelOperatorOptions) {
+    const graph = plan.graph;
+    const thresholds = options.thresholds ?? {};
+    const linearNodes = new Set(graph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name));
+    const unknown = Object.keys(thresholds).filter((name) => !linearNodes.has(name));
+    if (unknown.length > 0) {
+      throw new RrmInputError(`thresholds: no RRM layer (Conv, Gemm, MatMul, ConvTranspose) named ${unknown.map((n) => `'${n}'`).join(', ')}; layers: ${[...linearNodes].join(', ')}`);
+    }
+    this.relative = checkThresholdMode(options.thresholdMode) === 'relative' ? new RelativeScales() : undefined;
+    const keyframeEvery = options.keyframeEvery;
+    if (keyframeEvery !== undefined && !(Number.isInteger(keyframeEvery) && keyframeEvery > 0)) {
+      throw new RrmInputError(`keyframeEvery must be a positive integer, got ${keyframeEvery}`);
+    }
+    this.keyframeEvery = keyframeEvery;
+    if (plan.fixedDims) this.prepare(plan.forInput(plan.fixedDims).graph); // a fixed-size model's unsupported forms fail here, not on its first frame
   }
-  const mode = checkThresholdMode(options.thresholdMode);
-  const relative = mode === 'relative' ? new RelativeScales() : undefined;
-  const keyframeEvery = options.keyframeEvery;
-  if (keyframeEvery !== undefined && !(Number.isInteger(keyframeEvery) && keyframeEvery > 0)) {
-    throw new RrmInputError(`keyframeEvery must be a positive integer, got ${keyframeEvery}`);
+
+  createState(): ExecutorState {
+    return { steps: undefined, nodeStates: [], count: 0, inputScale: undefined };
   }
-  const prepared = new Map<OnnxGraph, { steps: GraphStep[]; constants: Map<string, Value> }>(); // per input size
-  const prepare = (sized: OnnxGraph) => {
-    let entry = prepared.get(sized);
+
+  readonly disposeState = (state: ExecutorState): void => state.steps?.forEach((step, k) => step.disposeState?.(state.nodeStates[k]));
+
+  /** The steps of a graph folded for one input size, imported on first use. */
+  prepare(sized: OnnxGraph): PreparedSteps {
+    let entry = this.prepared.get(sized);
     if (!entry) {
+      const { options } = this;
+      const threshold = options.threshold ?? 0;
+      const thresholds = options.thresholds ?? {};
       const steps = sized.nodes.map((node) =>
         importNode(node, {
           graph: sized,
           backend: options.backend ?? defaultBackend(),
           denseFraction: options.denseFraction,
           thresholdFor: (n) => thresholds[n.name] ?? threshold,
-          thresholdScale: relative?.layerScale,
+          thresholdScale: this.relative?.layerScale,
           traces: (n) => options.traceLayers?.includes(n.name) ?? false,
         }),
       );
       entry = { steps, constants: new Map<string, Value>([...sized.constants].map(([name, t]) => [name, tensorValue(t)])) };
-      prepared.set(sized, entry);
+      this.prepared.set(sized, entry);
     }
     return entry;
-  };
-  if (plan.fixedDims) prepare(plan.forInput(plan.fixedDims).graph); // a fixed-size model's unsupported forms fail here, not on its first frame
-  const input = graph.input;
-  const disposeSteps = (state: ExecutorState) => state.steps?.forEach((step, k) => step.disposeState?.(state.nodeStates[k]));
+  }
 
+  /** Checks the input map, switches the subscription to its size's steps, and starts the frame's values with the constants and the input. */
+  begin(state: ExecutorState, map: FeatureMap): FrameRun {
+    const graph = this.plan.graph;
+    const input = graph.input;
+    assertFeatureMap(`model input '${input.name}'`, map);
+    checkInputShape(graph, map);
+    const sized = this.plan.forMap(map);
+    const prepared = this.prepare(sized.graph);
+    this.useSteps(state, prepared);
+    if (this.relative) state.inputScale ??= modelInputScale(map);
+    // The first frame is computed densely whatever it says: mark it so.
+    const keyframe = map.keyframe || state.count === 0 || (this.keyframeEvery !== undefined && state.count % this.keyframeEvery === 0);
+    state.count++;
+    const frame: FrameContext = {
+      meta: { index: map.index, timestamp: map.timestamp, ...(map.streamId !== undefined ? { streamId: map.streamId } : {}), keyframe },
+      stats: [...map.stats],
+    };
+    const values = new Map(prepared.constants);
+    values.set(input.name, { kind: 'map', map: { ...map, keyframe, stats: [] }, dims: this.plan.inputDims(map) }); // the ONNX view of the map
+    return { sized, prepared, frame, values };
+  }
+
+  /** Gives the subscription fresh states when its input size (so its steps) changed. */
+  useSteps(state: ExecutorState, prepared: PreparedSteps): void {
+    if (state.steps === prepared.steps) return;
+    this.disposeState(state);
+    state.steps = prepared.steps;
+    state.nodeStates = prepared.steps.map((s) => s.createState());
+  }
+
+  /** Runs steps `from` to `to` (exclusive) of the frame; relative thresholds measure against `inputScale`. */
+  runSteps(state: ExecutorState, run: FrameRun, from: number, to: number): void {
+    if (this.relative) this.relative.reference = state.inputScale!;
+    const { steps } = run.prepared;
+    for (let k = from; k < to; k++) {
+      const step = steps[k]!;
+      const inputs = step.node.inputs.map((name) => (name === '' ? undefined : run.values.get(name)));
+      const outputs = step.run(state.nodeStates[k], inputs, run.frame);
+      step.node.outputs.forEach((name, o) => outputs[o] && run.values.set(name, outputs[o]!));
+    }
+  }
+}
+
+export function graphOperator(plan: GraphPlan, options: ModelOperatorOptions): OperatorFunction<FeatureMap, ModelOutput> {
+  const runner = new GraphRunner(plan, options);
+  const outputNames = plan.graph.outputs.map((o) => o.name);
   return mapWithState<ExecutorState, FeatureMap, ModelOutput>(
-    () => ({ steps: undefined, nodeStates: [], count: 0, inputScale: undefined }),
+    () => runner.createState(),
     (state, map) => {
-      assertFeatureMap(`model input '${input.name}'`, map);
-      checkInputShape(graph, map);
-      const { steps, constants } = prepare(plan.forMap(map).graph);
-      if (state.steps !== steps) {
-        disposeSteps(state);
-        state.steps = steps;
-        state.nodeStates = steps.map((s) => s.createState());
-      }
-      if (relative) relative.reference = state.inputScale ??= modelInputScale(map);
-      // The first frame is computed densely whatever it says: mark it so.
-      const keyframe = map.keyframe || state.count === 0 || (keyframeEvery !== undefined && state.count % keyframeEvery === 0);
-      state.count++;
-      const frame: FrameContext = {
-        meta: { index: map.index, timestamp: map.timestamp, ...(map.streamId !== undefined ? { streamId: map.streamId } : {}), keyframe },
-        stats: [...map.stats],
-      };
-      const values = new Map(constants);
-      const dims = input.dims.length === 2 ? [1, map.channels] : [1, map.channels, map.height, map.width]; // ONNX view of the map
-      values.set(input.name, { kind: 'map', map: { ...map, keyframe, stats: [] }, dims });
-      steps.forEach((step, k) => {
-        const inputs = step.node.inputs.map((name) => (name === '' ? undefined : values.get(name)));
-        const outputs = step.run(state.nodeStates[k], inputs, frame);
-        step.node.outputs.forEach((name, o) => outputs[o] && values.set(name, outputs[o]!));
-      });
-      const outputs: Record<string, OutputTensor> = {};
-      for (const { name } of graph.outputs) {
-        const value = values.get(name);
-        if (!value) throw new RrmInputError(`graph output '${name}' was not computed`);
-        const { dims: outDims, data } = asTensor(value);
-        // Maps inside the graph are updated in place frame after frame; what is emitted must not be.
-        outputs[name] = { dims: outDims, data: value.kind === 'map' && data === value.map.data ? data.slice() : data };
-      }
-      return { outputs, ...frame.meta, stats: frame.stats };
+      const run = runner.begin(state, map);
+      runner.runSteps(state, run, 0, run.prepared.steps.length);
+      return { outputs: emittedOutputs(run.values, outputNames), ...run.frame.meta, stats: run.frame.stats };
     },
-    disposeSteps,
+    runner.disposeState,
   );
+}
+
+/**
+ * The named outputs as emitted: maps inside the graph are updated in place frame after frame, what
+ * is emitted must not be. `owned`: every array a fresh copy (to transfer it to another thread).
+ */
+export function emittedOutputs(values: ReadonlyMap<string, Value>, names: readonly string[], owned = false): Record<string, OutputTensor> {
+  const outputs: Record<string, OutputTensor> = {};
+  for (const name of names) {
+    const value = values.get(name);
+    if (!value) throw new RrmInputError(`graph output '${name}' was not computed`);
+    const { dims, data } = asTensor(value);
+    const fresh = value.kind === 'map' && data !== value.map.data;
+    outputs[name] = { dims, data: fresh || (value.kind === 'tensor' && !owned) ? data : data.slice() };
+  }
+  return outputs;
 }
 
 function checkInputShape(graph: OnnxGraph, map: FeatureMap): void {

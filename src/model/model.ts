@@ -3,7 +3,9 @@ import { pipe, type OperatorFunction } from 'rxjs';
 import type { FeatureMap, Frame } from '../types.js';
 import { ModelImportError } from './errors.js';
 import { cutGraph, describeOperators, findPostProcessing } from './cut-graph.js';
-import { graphOperator, type ModelOperatorOptions, type ModelOutput } from './executor.js';
+import { graphOperator, GraphRunner, type ModelOperatorOptions, type ModelOutput } from './executor.js';
+import { pipelinedGraphOperator } from './frame-pipeline.js';
+import type { ModelRecipe } from './pipeline-protocol.js';
 import { GraphPlan } from './graph-plan.js';
 import { readGraph, type OnnxGraph, type ValueInfo } from './graph.js';
 import { readModelFile } from './model-file.js';
@@ -70,12 +72,15 @@ export async function loadOnnx(source: Uint8Array | string, options: LoadOnnxOpt
 
 export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {}): OnnxModel {
   const read: OnnxGraph = readGraph(decodeModel(bytes), options);
-  const graph = options.outputs ? cutGraph(read, options.outputs) : read;
-  checkPostProcessingSupported(graph);
-  checkBatch(graph);
-  const plan = new GraphPlan(graph);
+  const plan = planOf(read, options);
+  const graph = plan.graph;
   const sized = plan.fixedDims && plan.forInput(plan.fixedDims); // folds shape arithmetic: bad shapes fail here
-  graphOperator(plan, {}); // imports every node once, so that unsupported forms fail here, not on subscribe
+  new GraphRunner(plan, {}); // imports every node once, so that unsupported forms fail here, not on subscribe
+  // What a pipeline's stage worker rebuilds the model from: the bytes in shared memory, made once.
+  let recipe: ModelRecipe | undefined;
+  const modelRecipe = (): ModelRecipe => (recipe ??= { bytes: sharedCopy(bytes), load: options });
+  const operator = (operatorOptions: ModelOperatorOptions) =>
+    operatorOptions.threads === 2 ? pipelinedGraphOperator(plan, modelRecipe, operatorOptions) : graphOperator(plan, operatorOptions);
   const input = graph.input;
   const layerGraph = sized?.graph ?? graph;
   return {
@@ -83,11 +88,29 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {})
     outputs: graph.outputs.map((o) => ({ name: o.name, dims: sized?.dims.get(o.name) ?? o.dims })),
     layers: layerGraph.nodes.filter((n) => isLinear(n.opType)).map((n) => n.name),
     postProcessing: postProcessingNote(read, graph, options.outputs !== undefined),
-    operator: (operatorOptions = {}) => graphOperator(plan, operatorOptions),
+    operator: (operatorOptions = {}) => operator(operatorOptions),
     preprocess: (preprocessOptions = {}) => preprocessFrames(modelInputSize(input), preprocessOptions),
     pipeline: ({ preprocess = {}, ...operatorOptions } = {}) =>
-      pipe(preprocessFrames(modelInputSize(input), preprocess, { fused: true }), graphOperator(plan, operatorOptions)),
+      pipe(preprocessFrames(modelInputSize(input), preprocess, { fused: true }), operator(operatorOptions)),
   };
+}
+
+/** The model's plan as `modelFromBytes` makes it, from the same bytes and options (the pipeline's stage worker). */
+export function planFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {}): GraphPlan {
+  return planOf(readGraph(decodeModel(bytes), options), options);
+}
+
+function planOf(read: OnnxGraph, options: LoadOnnxOptions): GraphPlan {
+  const graph = options.outputs ? cutGraph(read, options.outputs) : read;
+  checkPostProcessingSupported(graph);
+  checkBatch(graph);
+  return new GraphPlan(graph);
+}
+
+function sharedCopy(bytes: Uint8Array): Uint8Array {
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  shared.set(bytes);
+  return shared;
 }
 
 /** How many of the values where post-processing starts an error message names. */

@@ -12,7 +12,7 @@ import type { Frame } from '../../types.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
 import { openInput } from '../input.js';
-import { backendOption, fitOption, INPUT_OPTIONS, INPUT_USAGE, inputOptions, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, THRESHOLD_OPTIONS, thresholdChoice } from '../model-options.js';
+import { backendOption, fitOption, threadsOption, INPUT_OPTIONS, INPUT_USAGE, inputOptions, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, THRESHOLD_OPTIONS, thresholdChoice } from '../model-options.js';
 import { OverlaySink } from '../overlay-sink.js';
 import { createProgress } from '../progress.js';
 
@@ -62,6 +62,7 @@ export async function runCommand(args: string[]): Promise<void> {
   const opening = inputOptions(values);
   const preprocessing = preprocessOptions(values);
   const backend = backendOption(values);
+  const threads = threadsOption(values);
   const model = await loadOnnx(modelPath);
   const decoder = knownDecoder(model);
   const { threshold, thresholdMode, thresholds } = await thresholdChoice(values, model.layers);
@@ -91,12 +92,12 @@ export async function runCommand(args: string[]): Promise<void> {
   const rrm = (overlay ? frames.pipe(tap((frame) => overlay.remember(frame))) : frames).pipe(
     model.pipeline({
       preprocess: preprocessing, threshold, thresholdMode, ...(thresholds ? { thresholds } : {}), ...(keyframeEvery ? { keyframeEvery } : {}),
-      ...(shownLayer ? { traceLayers: [shownLayer] } : {}), backend,
+      ...(shownLayer ? { traceLayers: [shownLayer] } : {}), backend, threads,
     }),
   );
-  const dense = values['compare-dense'] ? frames.pipe(model.pipeline({ preprocess: preprocessing, keyframeEvery: 1, backend })) : undefined;
+  const dense = values['compare-dense'] ? frames.pipe(model.pipeline({ preprocess: preprocessing, keyframeEvery: 1, backend, threads })) : undefined;
 
-  console.error(`rx-rrm: ${modelPath} on ${input.description}${total ? ` (${total} frames)` : ''}, ${backend.name} kernels`);
+  console.error(`rx-rrm: ${modelPath} on ${input.description}${total ? ` (${total} frames)` : ''}, ${backend.name} kernels${threads === 2 ? ' on 2 threads (frame pipeline)' : ''}`);
   const progress = createProgress(total);
   const records: FrameRecord[] = [];
   const denseRecords: FrameRecord[] = [];

@@ -7,7 +7,7 @@ import type { WorkerEvent } from '../../scale/worker-events.js';
 import { redisWorkers } from '../../scale/workers.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError } from '../errors.js';
-import { backendOption, MODEL_OPTIONS, optionalNumber, preprocessOptions, requireString, THRESHOLD_OPTIONS, thresholdChoice } from '../model-options.js';
+import { backendOption, MODEL_OPTIONS, threadsOption, optionalNumber, preprocessOptions, requireString, THRESHOLD_OPTIONS, thresholdChoice } from '../model-options.js';
 import { cameraPatternOption, redisUrlOption, workerIdOption } from '../redis-options.js';
 import { untilInterrupted } from '../signals.js';
 
@@ -48,12 +48,13 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (!['auto', 'detections', 'outputs', 'both'].includes(results)) throw new UsageError(`--results ${results}: expected detections, outputs or both`);
   const preprocess = preprocessOptions(values);
   const backend = backendOption(values);
+  const threads = threadsOption(values);
   const model = await loadOnnx(modelPath);
   const decoder = knownDecoder(model);
   const { threshold, thresholdMode, thresholds } = await thresholdChoice(values, model.layers);
   if ((results === 'detections' || results === 'both') && !decoder) throw new UsageError(`--results ${results}: rx-rrm knows no decoder for this model's outputs (${model.outputs.map((o) => o.name).join(', ')}); use --results outputs`);
   const resultOptions: ResultOptions = decoder && results !== 'outputs' ? { detect: (output) => decoder.detect(output), outputs: results === 'both' } : { outputs: true };
-  const pipeline = model.pipeline({ preprocess, threshold, thresholdMode, backend, ...(thresholds ? { thresholds } : {}) });
+  const pipeline = model.pipeline({ preprocess, threshold, thresholdMode, backend, threads, ...(thresholds ? { thresholds } : {}) });
 
   const stop = new Subject<void>();
   const interrupted = untilInterrupted();
@@ -62,7 +63,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   let keyframes = 0;
   const log = (line: string) => console.error(`rx-rrm serve ${workerId}: ${line}`);
   const summary = setInterval(() => log(`${written} results (${keyframes} keyframes) so far`), 10_000);
-  log(`${modelPath} on cameras '${cameras}' of ${url}, ${backend.name} kernels, lease ${leaseMs} ms, results: ${resultOptions.detect ? 'detections' : 'outputs'}${resultOptions.detect && resultOptions.outputs ? ' and outputs' : ''}`);
+  log(`${modelPath} on cameras '${cameras}' of ${url}, ${backend.name} kernels${threads === 2 ? ' on 2 threads' : ''}, lease ${leaseMs} ms, results: ${resultOptions.detect ? 'detections' : 'outputs'}${resultOptions.detect && resultOptions.outputs ? ' and outputs' : ''}`);
   try {
     await lastValueFrom(
       redisWorkers(url, { workerId, cameras, pipeline, result: resultOptions, leaseMs, until: stop, onConnectionError: (error) => log(`Redis: ${error.message}; retrying`) }).pipe(

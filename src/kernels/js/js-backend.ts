@@ -19,6 +19,7 @@ const JS_DENSE_CROSSOVER: Record<ConvKind, number> = { general: 0.85, pointwise:
 
 export const jsBackend: KernelBackend = {
   name: 'js',
+  recipe: { factory: 'js' },
   denseCrossover: (geometry) => JS_DENSE_CROSSOVER[convKind(geometry)],
   createConvEngine: (geometry, weights, activation = NO_ACTIVATION) => createDeltaEngine(geometry, () => new JsConvState(geometry, weights, activation)),
 };

@@ -74,6 +74,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): KernelB
   const weightBlocks = new WeakMap<PreparedWeights, ArrayBuffer>();
   return {
     name: `native-${instructionSet}`,
+    recipe: { factory: 'native', options: { instructionSet, threads, ...(options.minSplitWork !== undefined ? { minSplitWork: options.minSplitWork } : {}) } },
     denseCrossover: (geometry) => NATIVE_DENSE_CROSSOVER[convKind(geometry)],
     createConvEngine(geometry, weights, activation = NO_ACTIVATION) {
       return createDeltaEngine(geometry, () => {

@@ -59,6 +59,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): KernelBacke
     get name() {
       return runtime() ? 'wasm' : jsBackend.name;
     },
+    recipe: { factory: 'wasm', options: { threads, ...(options.instructionSet !== undefined ? { instructionSet: options.instructionSet } : {}) } },
     denseCrossover(geometry) {
       const loaded = runtime();
       return loaded ? WASM_DENSE_CROSSOVER[loaded.instructionSet][convKind(geometry)] : jsBackend.denseCrossover(geometry);
