@@ -3,6 +3,8 @@ import type { BuildResult, Message, Plugin } from 'esbuild';
 
 export const ROOT: string;
 export const BROWSER_BUNDLE: string;
+export const STAGE_WORKER_BUNDLE: string;
+export const STAGE_WORKER_ENTRY: string;
 export const BROWSER_TWINS: Readonly<Record<string, string>>;
 export const noNodeBuiltins: Plugin;
 export function bundleForBrowser(options?: { entry?: string; outfile?: string | undefined }): Promise<BuildResult | { errors: Message[]; warnings: Message[] }>;

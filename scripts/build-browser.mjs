@@ -11,6 +11,9 @@ import * as esbuild from 'esbuild';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BROWSER_BUNDLE = join(ROOT, 'dist/browser/rx-rrm.js');
+/** The stage worker of `threads: 2` models, which the bundle starts from its own directory. */
+export const STAGE_WORKER_BUNDLE = join(ROOT, 'dist/browser/rx-rrm-stage-worker.js');
+export const STAGE_WORKER_ENTRY = join(ROOT, 'src/browser/stage-worker.ts');
 
 /** Node-only module -> its browser twin (same exports). */
 export const BROWSER_TWINS = {
@@ -78,6 +81,8 @@ export async function buildBrowser() {
   const started = Date.now();
   const result = await bundleForBrowser();
   if (result.errors.length) return result;
+  const worker = await bundleForBrowser({ entry: STAGE_WORKER_ENTRY, outfile: STAGE_WORKER_BUNDLE });
+  if (worker.errors.length) return worker;
   const wasmDir = join(ROOT, 'build/wasm');
   for (const file of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, file), join(dirname(BROWSER_BUNDLE), file));
   return { ...result, ms: Date.now() - started };

@@ -90,8 +90,10 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadOnnxOptions = {})
     postProcessing: postProcessingNote(read, graph, options.outputs !== undefined),
     operator: (operatorOptions = {}) => operator(operatorOptions),
     preprocess: (preprocessOptions = {}) => preprocessFrames(modelInputSize(input), preprocessOptions),
-    pipeline: ({ preprocess = {}, ...operatorOptions } = {}) =>
-      pipe(preprocessFrames(modelInputSize(input), preprocess, { fused: true }), operator(operatorOptions)),
+    pipeline: ({ preprocess = {}, ...operatorOptions } = {}) => {
+      const toMaps = preprocessFrames(modelInputSize(input), preprocess, { fused: true });
+      return operatorOptions.threads === 2 ? pipelinedGraphOperator(plan, modelRecipe, operatorOptions, toMaps) : pipe(toMaps, graphOperator(plan, operatorOptions));
+    },
   };
 }
 
@@ -107,7 +109,9 @@ function planOf(read: OnnxGraph, options: LoadOnnxOptions): GraphPlan {
   return new GraphPlan(graph);
 }
 
+/** The bytes in shared memory, which every stage worker reads without a copy of its own (a page that is not cross-origin isolated has none: a copy each). */
 function sharedCopy(bytes: Uint8Array): Uint8Array {
+  if (typeof SharedArrayBuffer === 'undefined') return bytes.slice();
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
   shared.set(bytes);
   return shared;

@@ -20,6 +20,8 @@ export type StageOptions = Omit<ModelOperatorOptions, 'backend' | 'threads' | 's
 
 /** `session` numbers a subscription: results of an earlier one still in flight are ignored by the next. */
 export type ToStage =
+  /** A page's worker gets the model in its first message (Node's gets it as workerData). */
+  | { readonly type: 'init'; readonly recipe: ModelRecipe }
   | { readonly type: 'start'; readonly session: number; readonly options: StageOptions }
   | { readonly type: 'frame'; readonly frame: StageFrame }
   | { readonly type: 'end' };

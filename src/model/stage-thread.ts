@@ -9,45 +9,30 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { FromStage, ModelRecipe, ToStage } from './pipeline-protocol.js';
+import { StagePool, type Pooled } from './stage-pool.js';
 
 export interface StageThread {
   send(message: ToStage, transfer?: ArrayBuffer[]): void;
-  /** The next result if one has arrived, without waiting. */
-  poll(): FromStage | undefined;
-  /** Blocks until a result may have arrived since the last `poll`, or `timeoutMs` passed. */
-  wait(timeoutMs: number): void;
+  /** The next result if one has arrived, without waiting (threads the caller can read synchronously: Node's). */
+  poll?(): FromStage | undefined;
+  /** Blocks until a result may have arrived since the last `poll`, or `timeoutMs` passed (where the caller may block: Node). */
+  wait?(timeoutMs: number): void;
   /** Results that arrive while the caller is idle (the event loop runs); undefined stops listening. */
   listen(listener: ((message: FromStage) => void) | undefined): void;
   /** Back to the pool for the model's next subscription (after 'end' was sent), or terminated when it failed. */
   release(failed: boolean): void;
 }
 
-/** Idle workers kept per model: enough for a model run by two subscriptions one after the other. */
-const MAX_IDLE = 2;
-
-const idle = new WeakMap<ModelRecipe, NodeStageThread[]>();
+const pool = new StagePool((recipe) => new NodeStageThread(recipe, (thread) => pool.release(recipe, thread)));
 
 export function acquireStageThread(recipe: ModelRecipe): StageThread {
-  const pool = idle.get(recipe);
-  const reused = pool?.pop();
-  if (reused) {
-    reused.activate();
-    return reused;
-  }
-  const thread = new NodeStageThread(recipe, (t) => {
-    let list = idle.get(recipe);
-    if (!list) idle.set(recipe, (list = []));
-    if (list.length < MAX_IDLE) list.push(t);
-    else t.terminate();
-  });
-  thread.activate();
-  return thread;
+  return pool.acquire(recipe);
 }
 
 /** `stage-worker.ts` or `.js`, beside this module in src/ or dist/. */
 const WORKER_URL = new URL(`./stage-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-class NodeStageThread implements StageThread {
+class NodeStageThread implements StageThread, Pooled {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   /** [0]: results posted by the worker (it adds one and notifies after each). */
@@ -56,6 +41,8 @@ class NodeStageThread implements StageThread {
   private seen = 0;
   private listener: ((message: FromStage) => void) | undefined;
   private failure: FromStage | undefined;
+  /** A frame failed on it: its state may be anything, so it is not reused. */
+  private failed = false;
 
   constructor(recipe: ModelRecipe, private readonly toPool: (thread: NodeStageThread) => void) {
     const { port1, port2 } = new MessageChannel();
@@ -88,19 +75,24 @@ class NodeStageThread implements StageThread {
   }
 
   wait(timeoutMs: number): void {
-    Atomics.wait(this.posted, 0, this.seen, timeoutMs);
+    // A worker that died cannot say so while the caller blocks (its 'exit' event needs the event
+    // loop), but its threadId is -1 at once.
+    if (Atomics.wait(this.posted, 0, this.seen, timeoutMs) === 'timed-out' && this.worker.threadId === -1) {
+      this.failure ??= { type: 'error', session: undefined, name: 'Error', message: "the pipeline's stage worker stopped" };
+    }
   }
 
   listen(listener: ((message: FromStage) => void) | undefined): void {
     this.listener = listener;
   }
 
+  get usable(): boolean {
+    return !this.failed && this.failure === undefined;
+  }
+
   release(failed: boolean): void {
     this.listener = undefined;
-    if (failed || this.failure) {
-      this.terminate();
-      return;
-    }
+    this.failed ||= failed;
     // Idle in the pool, it must not keep the process alive.
     this.worker.unref();
     this.port.unref();

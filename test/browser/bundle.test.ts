@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BROWSER_TWINS, bundleForBrowser, ROOT } from '../../scripts/build-browser.mjs';
+import { BROWSER_TWINS, bundleForBrowser, ROOT, STAGE_WORKER_ENTRY } from '../../scripts/build-browser.mjs';
 
 t.test('the browser entry bundles with Node built-ins as errors', async (t) => {
   const result = await bundleForBrowser({ outfile: undefined });
@@ -18,6 +18,14 @@ t.test('the browser entry bundles with Node built-ins as errors', async (t) => {
   t.ok(inputs.includes('src/browser/wasm-platform.ts'), 'the browser platform of the wasm kernels is');
   t.notOk(inputs.some((f) => /node_modules\/ws\//.test(f)), 'the Node WebSocket package is not');
   t.notOk(inputs.some((f) => /node_modules\/ioredis\/|^src\/scale\/|redis/.test(f)), 'nor Redis (ioredis, the worker pool, the Redis sources)');
+});
+
+t.test("the frame pipeline's stage worker bundles with Node built-ins as errors", async (t) => {
+  const result = await bundleForBrowser({ entry: STAGE_WORKER_ENTRY, outfile: undefined });
+  t.same(result.errors.map((e) => e.text), [], 'no errors');
+  const inputs = Object.keys('metafile' in result && result.metafile ? result.metafile.inputs : {});
+  t.ok(inputs.includes('src/model/stage-session.ts') && inputs.includes('src/browser/wasm-kernels.ts'), 'it holds the stage session and the kernels loader');
+  t.notOk(inputs.includes('src/model/stage-worker.ts') || inputs.includes('src/model/stage-thread.ts'), "not Node's worker or thread");
 });
 
 t.test('the check fails, naming the importer, when a bundled file imports a Node built-in', async (t) => {

@@ -1,7 +1,8 @@
 // rx-rrm in headless Chromium on its fake camera (a Y4M made from a shared clip), through
 // fromMediaStream with both readers and the wasm kernels on one and two threads: at τ = 0 the
 // page's outputs and detections equal Node's on the very frames the page processed (handed back
-// through the page's JS), within 1e-5, and both match onnxruntime-node on those frames.
+// through the page's JS), within 1e-5, and both match onnxruntime-node on those frames; the same
+// through the two-stage frame pipeline (threads: 2, a stage worker).
 // Skips, with the reason, without Chromium or ../shared/data.
 import { firstValueFrom, from, toArray } from 'rxjs';
 import t from 'tap';
@@ -37,15 +38,17 @@ t.test('the fake camera through rx-rrm in Chromium equals Node on the same frame
     { reader: 'track-processor', threads: 1 },
     { reader: 'video-element', threads: 1 },
     { reader: 'track-processor', threads: 2 },
+    { reader: 'track-processor', threads: 1, pipeline: true },
   ] as const;
-  for (const { reader, threads } of cases) {
+  for (const { reader, threads, ...rest } of cases) {
+    const pipeline = 'pipeline' in rest;
     const { page, context } = await session.open();
     const run = (await page.evaluate(
       (options) => (window as unknown as { rrmTest: { cameraRun(o: unknown): Promise<unknown> } }).rrmTest.cameraRun(options),
-      { modelUrl: '/data/models/ultraface-slim-320.onnx', frames: FRAMES, reader, threads, threshold: 0 },
+      { modelUrl: '/data/models/ultraface-slim-320.onnx', frames: FRAMES, reader, threads, threshold: 0, pipeline },
     )) as PageRun;
     await context.close();
-    const label = `${reader}, ${threads} thread${threads > 1 ? 's' : ''}`;
+    const label = `${reader}, ${pipeline ? 'frame pipeline (a stage worker)' : `${threads} thread${threads > 1 ? 's' : ''}`}`;
     t.equal(run.kernels.threads, threads, `${label}: ${run.kernels.note}`);
     t.equal(run.outputs.length, FRAMES, `${label}: ${FRAMES} outputs`);
     const frames: Frame[] = run.frames.slice(0, FRAMES).map((f, k) => ({

@@ -23,6 +23,8 @@ export interface CameraRunOptions {
   readonly reader: 'track-processor' | 'video-element';
   readonly threads: 1 | 2;
   readonly threshold: number;
+  /** Run the model as the two-stage frame pipeline (`threads: 2`, a stage worker) on `threads`-thread kernels. */
+  readonly pipeline?: boolean;
 }
 
 /** `frames` camera frames through UltraFace: the frames as the pipeline saw them and its outputs. */
@@ -35,7 +37,7 @@ async function cameraRun(options: CameraRunOptions) {
     const outputs = await firstValueFrom(
       fromMediaStream(stream, { width: 320, height: 240, reader: options.reader }).pipe(
         tap((frame) => frames.push(frame)),
-        model.pipeline({ preprocess: PREPROCESS, threshold: options.threshold }),
+        model.pipeline({ preprocess: PREPROCESS, threshold: options.threshold, ...(options.pipeline ? { threads: 2 as const } : {}) }),
         take(options.frames),
         toArray(),
       ),

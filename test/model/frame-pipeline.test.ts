@@ -8,6 +8,8 @@ import type { KernelBackend } from '../../src/kernels/backend.js';
 import { RrmInputError } from '../../src/layers/validate.js';
 import { loadOnnx, type ModelOutput, type OnnxModel } from '../../src/model/index.js';
 import type { FeatureMap, Frame } from '../../src/types.js';
+import { pipelinedGraphOperator } from '../../src/model/frame-pipeline.js';
+import { planFromBytes } from '../../src/model/model.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 import { buildModel, weights } from '../helpers/onnx-builder.js';
 import { changingMaps } from '../helpers/onnx-compare.js';
@@ -158,6 +160,11 @@ t.test("errors: the worker's stage, the caller's stage, a cut that does not exis
 
   const badCut = await collect(maps, model.operator({ threads: 2, splitAt: 'conv9' })).catch((e: unknown) => e);
   t.match(String((badCut as Error).message), /splitAt: 'conv9' is no node of the graph; the worker can start at/, (badCut as Error).message);
+
+  // The worker rebuilds the model from the recipe; when it cannot, the caller hears why (and does not wait forever).
+  const plan = planFromBytes(overflowing);
+  const unreadable = await collect(maps, pipelinedGraphOperator(plan, () => ({ bytes: new Uint8Array([8, 1, 2]), load: {} }), { splitAt: 'conv2' })).catch((e: unknown) => e);
+  t.match(String((unreadable as Error).message), /the pipeline's stage worker could not read the model: /, (unreadable as Error).message);
 
   const custom: KernelBackend = { name: 'custom', denseCrossover: () => 0.5, createConvEngine: () => { throw new Error('unused'); } };
   t.throws(() => model.operator({ threads: 2, backend: custom }), /backend 'custom' has no recipe/);
