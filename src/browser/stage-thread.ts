@@ -10,6 +10,12 @@ import type { StageThread } from '../model/stage-thread.js';
 
 export type { StageThread };
 
+/**
+ * Share of the estimated work the page's thread keeps (src/model/pipeline-cut.ts): less than on
+ * Node, where frames convert natively; here the page's thread also converts them in JavaScript.
+ */
+export const CALLER_SHARE = 0.35;
+
 const WORKER_URL = new URL('./rx-rrm-stage-worker.js', import.meta.url);
 
 const pool = new StagePool((recipe) => new PageStageThread(recipe, (thread) => pool.release(recipe, thread)));

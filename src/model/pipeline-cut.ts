@@ -5,6 +5,7 @@
  */
 import type { SizedGraph } from './shape-folding.js';
 import { RrmInputError } from '../layers/validate.js';
+import { CALLER_SHARE } from './stage-thread.js';
 import { isLinear } from './op-table.js';
 import { sizeOf } from './tensor.js';
 
@@ -21,10 +22,12 @@ export interface PipelineCut {
 
 /**
  * Share of the estimated work the caller's thread keeps: below one half, because the caller also
- * converts frames, walks RxJS and hands each frame over. On UltraFace-slim (person clip, τ = 0.02)
- * 0.40-0.50 measured alike; 0.30-0.35 left the caller idle.
+ * converts frames, walks RxJS and hands each frame over. On Node (UltraFace-slim, person clip,
+ * τ = 0.02) 0.40-0.50 measured alike; 0.30-0.35 left the caller idle. A page's caller converts
+ * frames in JavaScript (0.4-1.3 ms a frame), so it keeps less there (`CALLER_SHARE` of the thread
+ * module, src/browser/stage-thread.ts).
  */
-export const CALLER_SHARE = 0.45;
+export { CALLER_SHARE } from './stage-thread.js';
 
 /**
  * What a step is estimated to cost, in multiply-adds: a linear layer's dense multiply-adds, any
@@ -44,7 +47,7 @@ export function stepCost(sized: SizedGraph, k: number): number {
 }
 
 /** The cut that leaves the caller `share` of the estimated work (at least one step on each side), or the one before node `splitAt`. */
-export function chooseCut(sized: SizedGraph, splitAt?: string, share = CALLER_SHARE): PipelineCut {
+export function chooseCut(sized: SizedGraph, splitAt?: string, share: number = CALLER_SHARE): PipelineCut {
   if (splitAt !== undefined) {
     const start = sized.graph.nodes.findIndex((n) => n.name === splitAt);
     if (start < 1) {

@@ -11,6 +11,9 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { FromStage, ModelRecipe, ToStage } from './pipeline-protocol.js';
 import { StagePool, type Pooled } from './stage-pool.js';
 
+/** Share of the estimated work the caller keeps on Node (src/model/pipeline-cut.ts). */
+export const CALLER_SHARE = 0.45;
+
 export interface StageThread {
   send(message: ToStage, transfer?: ArrayBuffer[]): void;
   /** The next result if one has arrived, without waiting (threads the caller can read synchronously: Node's). */
