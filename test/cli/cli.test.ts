@@ -78,6 +78,20 @@ t.test('run --compare-dense --json --plot on a generated clip', async (t) => {
   t.ok(png.readUInt32BE(16) >= 500 && png.readUInt32BE(20) > 200, 'a plot-sized image');
 });
 
+t.test('run --threads 2: the frame pipeline, every layer doing what it does on one thread, frames/s over the whole run', async (t) => {
+  const outputs = async (threads: string) => {
+    const json = join(dir, `threads-${threads}.json`);
+    const { status, stdout, stderr } = await cli('run', '--model', model, '--input', clip, '--threshold', '0.02', '--threads', threads, '--json', json);
+    t.equal(status, 0, stderr);
+    return { stdout, stderr, frames: JSON.parse(readFileSync(json, 'utf8')).frames as { macs: number[]; dense: number[] }[] };
+  };
+  const one = await outputs('1');
+  const two = await outputs('2');
+  t.match(two.stderr, /kernels on 2 threads \(frame pipeline\)/);
+  t.match(two.stdout, /frames\/s over the whole run, [\d.]+ s with decoding: on two threads the layers' times overlap/);
+  t.same(two.frames.map((f) => [f.macs, f.dense]), one.frames.map((f) => [f.macs, f.dense]), 'every layer did the same work on every frame');
+});
+
 t.test('--help for every command, --version, and --stretch said in the summary', async (t) => {
   const version = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')).version;
   t.equal((await cli('--version')).stdout.trim(), version);
