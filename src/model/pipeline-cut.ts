@@ -21,15 +21,6 @@ export interface PipelineCut {
 }
 
 /**
- * Share of the estimated work the caller's thread keeps: below one half, because the caller also
- * converts frames, walks RxJS and hands each frame over. On Node (UltraFace-slim, person clip,
- * τ = 0.02) 0.40-0.50 measured alike; 0.30-0.35 left the caller idle. A page's caller converts
- * frames in JavaScript (0.4-1.3 ms a frame), so it keeps less there (`CALLER_SHARE` of the thread
- * module, src/browser/stage-thread.ts).
- */
-export { CALLER_SHARE } from './stage-thread.js';
-
-/**
  * What a step is estimated to cost, in multiply-adds: a linear layer's dense multiply-adds, any
  * other step one per output value. A sparse frame does a fraction of each, roughly alike across
  * layers, so dense costs rank the steps the way their times do.
