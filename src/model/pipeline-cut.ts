@@ -32,9 +32,9 @@ export function stepCost(sized: SizedGraph, k: number): number {
   if (!isLinear(node.opType)) return outputs;
   const weights = sized.graph.constants.get(node.inputs[1] ?? '');
   if (!weights) return outputs;
-  // Conv [Cout, Cin/g, kh, kw] and ConvTranspose [Cin, Cout/g, kh, kw]: per output, the weights of one output channel.
-  const perOutput = node.opType === 'Gemm' || node.opType === 'MatMul' ? weights.dims[weights.dims[0] === outDims?.at(-1) ? 1 : 0]! : sizeOf(weights.dims) / weights.dims[node.opType === 'ConvTranspose' ? 1 : 0]!;
-  return outputs * perOutput;
+  // Per output value, the weights of one output channel: channels are dim 1 of a conv's output, the last of a Gemm's or MatMul's.
+  const outChannels = (node.opType === 'Gemm' || node.opType === 'MatMul' ? outDims?.at(-1) : outDims?.[1]) ?? 1;
+  return (outputs * sizeOf(weights.dims)) / outChannels;
 }
 
 /** The cut that leaves the caller `share` of the estimated work (at least one step on each side), or the one before node `splitAt`. */
@@ -52,7 +52,7 @@ export function chooseCut(sized: SizedGraph, splitAt?: string, share: number = C
   const total = costs.reduce((a, b) => a + b, 0);
   let start = 1;
   for (let done = costs[0] ?? 0; start < nodes.length - 1 && done + costs[start]! / 2 < share * total; start++) done += costs[start]!;
-  return cutAt(sized, Math.min(start, Math.max(nodes.length - 1, 1)));
+  return cutAt(sized, start);
 }
 
 export function cutAt(sized: SizedGraph, start: number): PipelineCut {

@@ -4,9 +4,10 @@
  * Everything here is structured-cloneable; arrays are fresh copies, transferred.
  */
 import type { BackendRecipe } from '../kernels/backend.js';
-import type { FeatureMap, LayerStats } from '../types.js';
+import { deriveMap } from '../layers/map-meta.js';
+import type { LayerStats } from '../types.js';
 import type { ModelOperatorOptions } from './executor.js';
-import type { FrameMeta, Value } from './layout.js';
+import { tensorValue, type FrameMeta, type Value } from './layout.js';
 import type { LoadOnnxOptions } from './model.js';
 
 /** What a stage worker needs to rebuild the model: its bytes (in shared memory) and how it was loaded. */
@@ -70,19 +71,7 @@ export function toWire(value: Value, previous: Float32Array | undefined, transfe
 
 /** The wire value back as a graph value; `previous` is the array the same name arrived in last frame (what a change hint is relative to). */
 export function fromWire(wire: WireValue, meta: FrameMeta, previous: Float32Array | undefined): Value {
-  if (wire.kind === 'tensor') return wire.integer ? { kind: 'tensor', dims: wire.dims, data: wire.data, integer: true } : { kind: 'tensor', dims: wire.dims, data: wire.data };
-  const map: FeatureMap = {
-    data: wire.data,
-    height: wire.height,
-    width: wire.width,
-    channels: wire.channels,
-    index: meta.index,
-    timestamp: meta.timestamp,
-    ...(meta.streamId !== undefined ? { streamId: meta.streamId } : {}),
-    keyframe: meta.keyframe,
-    stats: [],
-    ...(wire.dense ? { dense: true } : {}),
-    ...(wire.changed && previous ? { changes: { since: previous, pixels: wire.changed } } : {}),
-  };
-  return { kind: 'map', map, dims: wire.dims };
+  if (wire.kind === 'tensor') return tensorValue(wire);
+  const changes = wire.changed && previous ? { since: previous, pixels: wire.changed } : undefined;
+  return { kind: 'map', map: deriveMap({ ...meta, stats: [] }, wire.data, wire.height, wire.width, wire.channels, undefined, changes, wire.dense), dims: wire.dims };
 }
