@@ -12,7 +12,8 @@ export type { StageThread };
 
 /**
  * Share of the estimated work the page's thread keeps (src/model/pipeline-cut.ts): less than on
- * Node, where frames convert natively; here the page's thread also converts them in JavaScript.
+ * Node, where the caller's thread runs RxJS and converts frames natively; here it also runs the
+ * page, and converts frames in WebAssembly.
  */
 export const CALLER_SHARE = 0.35;
 

@@ -1,23 +1,34 @@
 /**
  * Frame bytes to a float map through per-channel lookup tables, converting only the pixels that
  * changed since the previous frame and listing them: the first step of every pipeline, done in
- * native code where the addon loads (30-40x faster on a 320x240 RGB frame), else in JavaScript.
+ * native code where the addon loads (30-40x faster on a 320x240 RGB frame), else in WebAssembly
+ * where the kernels are loaded (a browser), else in JavaScript.
  */
 import { loadNativeAddon } from './native/native-addon.js';
+import { createWasmFrameConverter } from './wasm/frame-converter.js';
 
-/**
- * `output[i] = tables[c·256 + data[i]]` at every pixel whose bytes differ from `previous` (every
- * pixel when `previous` is null); lists those pixels in `changed` (when given) in increasing order
- * and returns their count.
- */
-export function convertFrame(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number {
+/** One stream's frame conversion (a wasm converter keeps buffers between frames: `dispose` frees them). */
+export interface FrameConverter {
+  /**
+   * `output[i] = tables[c·256 + data[i]]` at every pixel whose bytes differ from `previous` (every
+   * pixel when `previous` is null); lists those pixels in `changed` (when given) in increasing order
+   * and returns their count. With a `previous` frame, `output` must hold its conversion through the
+   * same tables: the native and wasm versions rewrite some unchanged pixels (with the value they have)
+   * rather than branch per pixel.
+   */
+  convert(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number;
+  dispose(): void;
+}
+
+/** The fastest conversion here: native, else wasm, else JavaScript. */
+export function createFrameConverter(): FrameConverter {
   const native = loadNativeAddon();
-  if ('addon' in native) return native.addon.convertFrame(data, previous, output, tables, channels, changed);
-  return convertFrameInJs(data, previous, output, tables, channels, changed);
+  if ('addon' in native) return { convert: native.addon.convertFrame.bind(native.addon), dispose: () => {} };
+  return createWasmFrameConverter() ?? { convert: convertFrameInJs, dispose: () => {} };
 }
 
 /**
- * The JavaScript version (the browser's, and Node's without the addon). On a static camera most
+ * The JavaScript version (where neither the addon nor the wasm kernels load). On a static camera most
  * bytes are unchanged: it compares whole 32-bit words (a group of pixels filling whole words: 4
  * RGB pixels are 3 words) and looks at single pixels only inside a group that differs.
  */

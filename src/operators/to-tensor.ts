@@ -4,7 +4,7 @@ import type { FeatureMap, Frame } from '../types.js';
 import { deriveMap, passStats } from '../layers/map-meta.js';
 import { mapWithState } from './with-state.js';
 import type { LayerEmission } from './options.js';
-import { convertFrame } from '../kernels/frame-to-tensor.js';
+import { createFrameConverter, type FrameConverter } from '../kernels/frame-to-tensor.js';
 
 export interface ToTensorOptions {
   /** Multiplies each byte first (default 1/255). */
@@ -22,6 +22,7 @@ interface ToTensorState {
   lastOutput: Float32Array | undefined;
   /** Scratch for the changed-pixel list, reused frame to frame (the emitted list is a copy of its used part). */
   changed: Int32Array | undefined;
+  converter: FrameConverter;
 }
 
 /**
@@ -61,7 +62,7 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
   const tableCache = new Map<number, Float32Array>();
 
   return mapWithState<ToTensorState, Frame, FeatureMap>(
-    () => ({ lastFrame: undefined, lastLayout: undefined, lastOutput: undefined, changed: undefined }),
+    () => ({ lastFrame: undefined, lastLayout: undefined, lastOutput: undefined, changed: undefined, converter: createFrameConverter() }),
     (state, frame) => {
       const started = performance.now();
       assertFrame(name, frame);
@@ -82,11 +83,11 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
         // Converted in place inside a fused operator; else into a copy (emitted maps never change),
         // and an identical frame gives the previous map again.
         output = emission.fused ? state.lastOutput! : state.lastOutput!.slice();
-        changedCount = convertFrame(data, previous, output, table, channels, changed);
+        changedCount = state.converter.convert(data, previous, output, table, channels, changed);
         if (changedCount === 0) output = state.lastOutput!;
       } else {
         output = emission.fused && state.lastOutput?.length === data.length ? state.lastOutput : new Float32Array(data.length);
-        convertFrame(data, null, output, table, channels, null);
+        state.converter.convert(data, null, output, table, channels, null);
       }
       const since = state.lastOutput;
       state.lastFrame = data;
@@ -104,5 +105,6 @@ export function toTensor(options: ToTensorOptions = {}, emission: LayerEmission 
         comparable ? { since: since!, pixels: emission.fused ? changed!.subarray(0, changedCount) : changed!.slice(0, changedCount) } : undefined,
       );
     },
+    (state) => state.converter.dispose(),
   );
 }

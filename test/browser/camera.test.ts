@@ -97,8 +97,11 @@ t.test("policy 'latest': a slow consumer gets the newest frame, and the ones dis
     const slow = await live({ count: 5, busyMs: 350, reader });
     t.ok(slow.every((f) => f.width === 160 && f.height === 120), `${reader}: frames scaled to 160x120`);
     const later = slow.slice(1);
-    // 350 ms of work at 10 frames/s leaves 3 frames behind; a page descheduled by other work sees 1-5.
-    t.ok(later.every((f) => f.dropped >= 1 && f.dropped <= 5), `${reader}: every frame after the first is the newest, 1-5 stale ones counted as dropped (${later.map((f) => f.dropped).join(', ')})`);
+    // 350 ms of work at 10 frames/s leaves 3 frames behind. A page descheduled by other work sees
+    // 1-5, and a <video> starved of CPU may present none during one busy spell (seen in CI: 0, 3, 3, 2).
+    const dropped = later.map((f) => f.dropped);
+    t.ok(dropped.every((n) => n <= 5) && dropped.reduce((a, b) => a + b, 0) >= later.length && dropped.filter((n) => n === 0).length <= 1,
+      `${reader}: the newest frame each time: at most 5 stale ones before each, on average at least one, none before at most one (${dropped.join(', ')})`);
     t.ok(later.every((f, k) => f.index - slow[k]!.index - 1 === f.dropped), `${reader}: the gaps in index are the frames counted as dropped`);
     const quick = await live({ count: 8, busyMs: 0, reader });
     // Unlike the slow consumer (frames dropped before every one), this one loses none, but a page

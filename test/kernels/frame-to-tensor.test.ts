@@ -1,13 +1,19 @@
 import t from 'tap';
-import { convertFrame, convertFrameInJs } from '../../src/kernels/frame-to-tensor.js';
+import { convertFrameInJs, createFrameConverter } from '../../src/kernels/frame-to-tensor.js';
 import { nativeKernelStatus } from '../../src/kernels/native/native-backend.js';
+import { createWasmFrameConverter } from '../../src/kernels/wasm/frame-converter.js';
 import { prng, randomArray } from '../helpers/random.js';
 import { naiveConvertFrame } from '../helpers/reference/convert-frame.js';
 
 const native = nativeKernelStatus();
+const wasm = createWasmFrameConverter();
+const nativeConverter = createFrameConverter();
 const implementations = [
   { name: 'JavaScript', convert: convertFrameInJs, skip: false as const },
-  { name: 'native', convert: convertFrame, skip: native.available ? (false as const) : 'native kernels not available' },
+  // One converter for every case below: its buffers grow and shrink with the frames, and its copy
+  // of the output must follow each output array it is handed.
+  { name: 'WebAssembly', convert: wasm ? wasm.convert.bind(wasm) : convertFrameInJs, skip: wasm ? (false as const) : 'the wasm kernels are not built' },
+  { name: 'native', convert: nativeConverter.convert.bind(nativeConverter), skip: native.available ? (false as const) : 'native kernels not available' },
 ];
 
 /** Bytes at `offset` in a larger buffer: the word comparison must not assume aligned views. */

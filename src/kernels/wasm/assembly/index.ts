@@ -6,3 +6,4 @@ export { detectActive, findNonFinite, clearTouched, integrateWhole } from './act
 export { scatterGeneral, scatterDepthwise } from './scatter';
 export { markTouched, recomputeGeneral, recomputeDepthwise } from './recompute';
 export { activate, activateTouched } from './activation';
+export { convertFrame } from './convert';

@@ -1,0 +1,108 @@
+/**
+ * Frame conversion on the wasm kernels (`assembly/convert.ts`), where the native addon is not: a
+ * browser, or Node without a C++ compiler. It compares sixteen pixels per step where the
+ * JavaScript version compares four.
+ *
+ * Each converter keeps a copy of its output map in wasm memory: the kernel converts the changed
+ * pixels into it, and the range from the first changed pixel to the last is copied out in one
+ * block. (Copying each run of changed pixels out separately cost as much as converting in
+ * JavaScript: a moving car's frame changes in about 8,800 runs of 4 pixels.) The copy is taken
+ * again whenever the caller hands another output array than the last one.
+ *
+ * The converters share one instance of the kernel module over its own memory: growing the layers'
+ * memory for them would detach views that layers have handed on.
+ */
+import { WasmAllocator } from './allocator.js';
+import { loadWasmRuntime } from './kernel-module.js';
+import type { FrameConverter } from '../frame-to-tensor.js';
+
+interface ConvertExports {
+  convertFrame(data: number, previous: number, tables: number, channels: number, pixels: number, output: number, changed: number, span: number): number;
+}
+
+interface ConversionInstance {
+  readonly kernels: ConvertExports;
+  readonly memory: WebAssembly.Memory;
+  readonly allocator: WasmAllocator;
+}
+
+/** Byte addresses of one converter's buffers, sized for frames of up to `bytes` bytes. */
+interface Buffers {
+  readonly bytes: number;
+  readonly channels: number;
+  readonly base: number;
+  readonly data: number;
+  readonly previous: number;
+  readonly tables: number;
+  readonly output: number;
+  readonly changed: number;
+  readonly span: number;
+}
+
+class WasmFrameConverter implements FrameConverter {
+  private buffers: Buffers | undefined;
+  /** The output array the wasm copy equals, as of the end of the last conversion. */
+  private mirrored: Float32Array | undefined;
+
+  constructor(private readonly instance: ConversionInstance) {}
+
+  convert(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number {
+    const at = this.reserve(data.length, channels);
+    const heap = this.instance.memory.buffer;
+    new Uint8Array(heap, at.data, data.length).set(data);
+    new Float32Array(heap, at.tables, 256 * channels).set(tables.subarray(0, 256 * channels));
+    const mirror = new Float32Array(heap, at.output, data.length);
+    if (previous) {
+      new Uint8Array(heap, at.previous, data.length).set(previous);
+      // Unchanged pixels are copied out too (between the first changed one and the last): the copy must hold them.
+      if (this.mirrored !== output) mirror.set(output.subarray(0, data.length));
+    }
+    const count = this.instance.kernels.convertFrame(at.data, previous ? at.previous : 0, at.tables, channels, data.length / channels, at.output, at.changed, at.span);
+    const [first, last] = new Int32Array(heap, at.span, 2) as unknown as [number, number];
+    if (count > 0) output.set(mirror.subarray(first * channels, (last + 1) * channels), first * channels);
+    if (changed) changed.set(new Int32Array(heap, at.changed, count));
+    this.mirrored = output;
+    return count;
+  }
+
+  dispose(): void {
+    if (this.buffers) this.instance.allocator.free(this.buffers.base);
+    this.buffers = undefined;
+    this.mirrored = undefined;
+  }
+
+  /** Buffers for frames of up to `bytes` bytes (so up to `bytes` pixels) of up to `channels` channels, kept while frames fit. */
+  private reserve(bytes: number, channels: number): Buffers {
+    const kept = this.buffers;
+    if (kept && kept.bytes >= bytes && kept.channels >= channels) return kept;
+    this.dispose();
+    const sizes = [bytes, bytes, 1024 * channels, 4 * bytes, 4 * bytes, 8].map((size) => Math.ceil(size / 64) * 64);
+    const base = this.instance.allocator.allocate(sizes.reduce((a, b) => a + b, 0));
+    const [data, previous, tables, output, changed, span] = sizes.map((_, i) => base + sizes.slice(0, i).reduce((a, b) => a + b, 0)) as [number, number, number, number, number, number];
+    this.buffers = { bytes, channels, base, data, previous, tables, output, changed, span };
+    return this.buffers;
+  }
+}
+
+const instances = new WeakMap<WebAssembly.Module, ConversionInstance>();
+
+/**
+ * A converter on the kernel build this runtime has (one-thread builds first: copies into shared
+ * memory are slower), or undefined where none is loaded (a page before `loadWasmKernels`).
+ */
+export function createWasmFrameConverter(): FrameConverter | undefined {
+  for (const shared of [false, true]) {
+    const loaded = loadWasmRuntime('auto', shared);
+    if (!('runtime' in loaded)) continue;
+    const { module } = loaded.runtime;
+    let instance = instances.get(module);
+    if (!instance) {
+      const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, ...(shared ? { shared: true } : {}) });
+      const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ConvertExports;
+      // Address 0 means "no previous frame" to the kernel: the first page stays unused.
+      instances.set(module, (instance = { kernels, memory, allocator: new WasmAllocator(memory, 65536) }));
+    }
+    return new WasmFrameConverter(instance);
+  }
+  return undefined;
+}
