@@ -56,6 +56,27 @@ for (const { name, convert, skip } of implementations) {
         }
       }
     }
+    // Branches from one frame: B after A, then C after A again into A's conversion (a caller that
+    // keeps two outputs). A converter that kept B's conversion must not hand its values back.
+    {
+      const [width, height] = [61, 9];
+      const size = width * height * 3;
+      const tables = randomArray(random, 3 * 256);
+      const a = Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
+      const b = a.map((byte, i) => (i % 5 === 0 ? byte ^ 0x5a : byte));
+      const c = a.map((byte, i) => (i % 7 === 0 ? byte ^ 0x33 : byte));
+      const run = (implementation: typeof naiveConvertFrame) => {
+        const ofA = new Float32Array(size);
+        implementation(a, null, ofA, tables, 3, null);
+        const ofB = ofA.slice();
+        implementation(b, a, ofB, tables, 3, null);
+        const ofC = ofA.slice();
+        const changed = new Int32Array(width * height);
+        const count = implementation(c, a, ofC, tables, 3, changed);
+        return { ofB: Array.from(ofB), ofC: Array.from(ofC), changed: Array.from(changed.subarray(0, count)) };
+      };
+      t.same(run(convert), run(naiveConvertFrame), 'two frames after the same one: each conversion its own');
+    }
     // The naive conversion itself, against the definition: every value its table's, at every pixel.
     const tables = randomArray(random, 3 * 256);
     const bytes = Uint8Array.from({ length: 3 * 40 }, () => Math.floor(random() * 256));

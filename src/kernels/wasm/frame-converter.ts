@@ -7,7 +7,7 @@
  * pixels into it, and the range from the first changed pixel to the last is copied out in one
  * block. (Copying each run of changed pixels out separately cost as much as converting in
  * JavaScript: a moving car's frame changes in about 8,800 runs of 4 pixels.) The copy is taken
- * again whenever the caller hands another output array than the last one.
+ * again from the caller's output whenever the previous frame is not the one converted last.
  *
  * The converters share one instance of the kernel module over its own memory: growing the layers'
  * memory for them would detach views that layers have handed on.
@@ -41,8 +41,8 @@ interface Buffers {
 
 class WasmFrameConverter implements FrameConverter {
   private buffers: Buffers | undefined;
-  /** The output array the wasm copy equals, as of the end of the last conversion. */
-  private mirrored: Float32Array | undefined;
+  /** The frame converted last: the wasm copy of the output holds its conversion. */
+  private lastData: Uint8Array | undefined;
 
   constructor(private readonly instance: ConversionInstance) {}
 
@@ -54,21 +54,23 @@ class WasmFrameConverter implements FrameConverter {
     const mirror = new Float32Array(heap, at.output, data.length);
     if (previous) {
       new Uint8Array(heap, at.previous, data.length).set(previous);
-      // Unchanged pixels are copied out too (between the first changed one and the last): the copy must hold them.
-      if (this.mirrored !== output) mirror.set(output.subarray(0, data.length));
+      // Unchanged pixels are copied out too (between the first changed one and the last), so the
+      // copy must hold `previous`'s conversion: it does when `previous` is the frame converted last
+      // (a stream's next frame), else `output` does (the contract) and is copied in.
+      if (previous !== this.lastData) mirror.set(output.subarray(0, data.length));
     }
     const count = this.instance.kernels.convertFrame(at.data, previous ? at.previous : 0, at.tables, channels, data.length / channels, at.output, at.changed, at.span);
     const [first, last] = new Int32Array(heap, at.span, 2) as unknown as [number, number];
     if (count > 0) output.set(mirror.subarray(first * channels, (last + 1) * channels), first * channels);
     if (changed) changed.set(new Int32Array(heap, at.changed, count));
-    this.mirrored = output;
+    this.lastData = data;
     return count;
   }
 
   dispose(): void {
     if (this.buffers) this.instance.allocator.free(this.buffers.base);
     this.buffers = undefined;
-    this.mirrored = undefined;
+    this.lastData = undefined;
   }
 
   /** Buffers for frames of up to `bytes` bytes (so up to `bytes` pixels) of up to `channels` channels, kept while frames fit. */
