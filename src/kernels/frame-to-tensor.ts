@@ -23,8 +23,12 @@ export interface FrameConverter {
 /** The fastest conversion here: native, else wasm, else JavaScript. */
 export function createFrameConverter(): FrameConverter {
   const native = loadNativeAddon();
-  if ('addon' in native) return { convert: native.addon.convertFrame.bind(native.addon), dispose: () => {} };
-  return createWasmFrameConverter() ?? { convert: convertFrameInJs, dispose: () => {} };
+  if ('addon' in native) return stateless(native.addon.convertFrame.bind(native.addon));
+  return createWasmFrameConverter() ?? stateless(convertFrameInJs);
+}
+
+function stateless(convert: FrameConverter['convert']): FrameConverter {
+  return { convert, dispose: () => {} };
 }
 
 /**

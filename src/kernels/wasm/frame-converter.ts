@@ -6,8 +6,9 @@
  * Each converter keeps a copy of its output map in wasm memory: the kernel converts the changed
  * pixels into it, and the range from the first changed pixel to the last is copied out in one
  * block. (Copying each run of changed pixels out separately cost as much as converting in
- * JavaScript: a moving car's frame changes in about 8,800 runs of 4 pixels.) The copy is taken
- * again from the caller's output whenever the previous frame is not the one converted last.
+ * JavaScript: a moving car's frame changes in about 8,800 runs of 4 pixels.) A stream's next frame
+ * finds its previous frame's bytes and their conversion in place; any other previous frame is
+ * copied in, with the caller's output.
  *
  * The converters share one instance of the kernel module over its own memory: growing the layers'
  * memory for them would detach views that layers have handed on.
@@ -31,8 +32,8 @@ interface Buffers {
   readonly bytes: number;
   readonly channels: number;
   readonly base: number;
-  readonly data: number;
-  readonly previous: number;
+  /** Two frames' bytes: the one converted last stays where it is and is the next frame's previous. */
+  readonly frames: readonly [number, number];
   readonly tables: number;
   readonly output: number;
   readonly changed: number;
@@ -41,29 +42,36 @@ interface Buffers {
 
 class WasmFrameConverter implements FrameConverter {
   private buffers: Buffers | undefined;
-  /** The frame converted last: the wasm copy of the output holds its conversion. */
+  /** The frame converted last: its bytes are in `frames[lastSlot]`, and the wasm copy of the output holds its conversion. */
   private lastData: Uint8Array | undefined;
+  private lastSlot = 0;
 
   constructor(private readonly instance: ConversionInstance) {}
 
   convert(data: Uint8Array, previous: Uint8Array | null, output: Float32Array, tables: Float32Array, channels: number, changed: Int32Array | null): number {
     const at = this.reserve(data.length, channels);
     const heap = this.instance.memory.buffer;
-    new Uint8Array(heap, at.data, data.length).set(data);
-    new Float32Array(heap, at.tables, 256 * channels).set(tables.subarray(0, 256 * channels));
     const mirror = new Float32Array(heap, at.output, data.length);
-    if (previous) {
-      new Uint8Array(heap, at.previous, data.length).set(previous);
+    // A stream's next frame: its previous frame's bytes, and their conversion, are here already.
+    const continues = previous !== null && previous === this.lastData;
+    const previousSlot = continues ? this.lastSlot : 0;
+    const dataSlot = 1 - previousSlot;
+    if (previous && !continues) {
+      new Uint8Array(heap, at.frames[previousSlot], data.length).set(previous);
       // Unchanged pixels are copied out too (between the first changed one and the last), so the
-      // copy must hold `previous`'s conversion: it does when `previous` is the frame converted last
-      // (a stream's next frame), else `output` does (the contract) and is copied in.
-      if (previous !== this.lastData) mirror.set(output.subarray(0, data.length));
+      // copy must hold `previous`'s conversion: `output` does (the contract).
+      mirror.set(output.subarray(0, data.length));
     }
-    const count = this.instance.kernels.convertFrame(at.data, previous ? at.previous : 0, at.tables, channels, data.length / channels, at.output, at.changed, at.span);
-    const [first, last] = new Int32Array(heap, at.span, 2) as unknown as [number, number];
-    if (count > 0) output.set(mirror.subarray(first * channels, (last + 1) * channels), first * channels);
+    new Uint8Array(heap, at.frames[dataSlot], data.length).set(data);
+    new Float32Array(heap, at.tables, 256 * channels).set(tables.subarray(0, 256 * channels));
+    const count = this.instance.kernels.convertFrame(at.frames[dataSlot], previous ? at.frames[previousSlot] : 0, at.tables, channels, data.length / channels, at.output, at.changed, at.span);
+    if (count > 0) {
+      const span = new Int32Array(heap, at.span, 2);
+      output.set(mirror.subarray(span[0]! * channels, (span[1]! + 1) * channels), span[0]! * channels);
+    }
     if (changed) changed.set(new Int32Array(heap, at.changed, count));
     this.lastData = data;
+    this.lastSlot = dataSlot;
     return count;
   }
 
@@ -80,8 +88,8 @@ class WasmFrameConverter implements FrameConverter {
     this.dispose();
     const sizes = [bytes, bytes, 1024 * channels, 4 * bytes, 4 * bytes, 8].map((size) => Math.ceil(size / 64) * 64);
     const base = this.instance.allocator.allocate(sizes.reduce((a, b) => a + b, 0));
-    const [data, previous, tables, output, changed, span] = sizes.map((_, i) => base + sizes.slice(0, i).reduce((a, b) => a + b, 0)) as [number, number, number, number, number, number];
-    this.buffers = { bytes, channels, base, data, previous, tables, output, changed, span };
+    const [first, second, tables, output, changed, span] = sizes.map((_, i) => base + sizes.slice(0, i).reduce((a, b) => a + b, 0)) as [number, number, number, number, number, number];
+    this.buffers = { bytes, channels, base, frames: [first, second], tables, output, changed, span };
     return this.buffers;
   }
 }
